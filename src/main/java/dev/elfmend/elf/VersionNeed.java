@@ -1,0 +1,15 @@
+package dev.elfmend.elf;
+
+import java.util.List;
+
+/** The versions a file needs from one library (an Elf_Verneed entry and its auxiliaries). */
+public record VersionNeed(String file, List<NeededVersion> versions) {
+
+    public VersionNeed {
+        versions = List.copyOf(versions);
+    }
+
+    public List<String> versionNames() {
+        return versions.stream().map(NeededVersion::name).toList();
+    }
+}
