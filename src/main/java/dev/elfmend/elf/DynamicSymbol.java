@@ -5,7 +5,7 @@ package dev.elfmend.elf;
  * {@code versionFile} names the library the version is needed from (null when the symbol is defined
  * here); {@code hidden} marks a non-default version ({@code sym@VER} rather than {@code sym@@VER}).
  */
-public record DynamicSymbol(int index, String name, long value, long size, int bind, int type,
+public record DynamicSymbol(int index, String name, long nameOffset, long value, long size, int bind, int type,
                             int shndx, String version, String versionFile, boolean hidden) {
 
     public static final int SHN_UNDEF = 0;

@@ -45,6 +45,8 @@ public final class ElfFile {
     }
 
     public ElfHeader header() { return header; }
+    DynamicInfo dynamicInfo() { return dynamic; }
+    VersionTables versionTables() { return versions; }
     public List<ProgramHeader> programHeaders() { return programHeaders; }
     public List<SectionHeader> sectionHeaders() { return sectionHeaders; }
     public Optional<String> interpreter() { return Optional.ofNullable(interpreter); }

@@ -85,6 +85,29 @@ final class Region {
         throw new ElfFormatException(base + at, "unterminated string in " + what);
     }
 
+    /** Offset of the first occurrence of {@code pattern} that starts before {@code limit}, or -1. */
+    long find(byte[] pattern, long limit) {
+        int end = (int) Math.min(limit, bytes.length - (long) pattern.length + 1);
+        outer:
+        for (int i = 0; i < end; i++) {
+            if (bytes[i] != pattern[0]) {
+                continue;
+            }
+            for (int k = 1; k < pattern.length; k++) {
+                if (bytes[i + k] != pattern[k]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    /** The byte at {@code at}, or -1 outside the region. */
+    int byteAt(long at) {
+        return at < 0 || at >= bytes.length ? -1 : bytes[(int) at] & 0xff;
+    }
+
     byte[] slice(long at, int len) throws ElfFormatException {
         int i = check(at, len);
         byte[] out = new byte[len];

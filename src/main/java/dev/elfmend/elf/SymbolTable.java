@@ -81,7 +81,7 @@ final class SymbolTable {
                     file = binding[1];
                 }
             }
-            out.add(new DynamicSymbol(i, name, value, size, info >> 4, info & 0xf, shndx, version, file, hidden));
+            out.add(new DynamicSymbol(i, name, nameIndex, value, size, info >> 4, info & 0xf, shndx, version, file, hidden));
         }
         return List.copyOf(out);
     }

@@ -20,8 +20,12 @@ final class VersionTables {
     final List<VersionDefinition> definitions;
     /** version index -> [name, file-or-null] */
     final Map<Integer, String[]> byIndex;
+    /** Dynamic-string-table offsets of every verdef name (references the editor must not break). */
+    final List<Long> definitionNameOffsets;
 
-    private VersionTables(List<VersionNeed> needs, List<VersionDefinition> definitions, Map<Integer, String[]> byIndex) {
+    private VersionTables(List<VersionNeed> needs, List<VersionDefinition> definitions, Map<Integer, String[]> byIndex,
+                          List<Long> definitionNameOffsets) {
+        this.definitionNameOffsets = definitionNameOffsets;
         this.needs = needs;
         this.definitions = definitions;
         this.byIndex = byIndex;
@@ -31,8 +35,9 @@ final class VersionTables {
             throws IOException {
         Map<Integer, String[]> byIndex = new HashMap<>();
         List<VersionNeed> needs = readNeeds(in, dynamic, addresses, byIndex);
-        List<VersionDefinition> defs = readDefinitions(in, dynamic, addresses, byIndex);
-        return new VersionTables(needs, defs, byIndex);
+        List<Long> nameOffsets = new ArrayList<>();
+        List<VersionDefinition> defs = readDefinitions(in, dynamic, addresses, byIndex, nameOffsets);
+        return new VersionTables(needs, defs, byIndex, List.copyOf(nameOffsets));
     }
 
     private static List<VersionNeed> readNeeds(FileInput in, DynamicInfo dynamic, AddressMap addresses,
@@ -52,7 +57,8 @@ final class VersionTables {
         for (long i = 0; i < count; i++) {
             Region vn = in.region(at, RECORD, "version need entry");
             int auxCount = vn.u16(2);
-            String file = dynamic.strings.cString(vn.u32(4));
+            long fileNameOffset = vn.u32(4);
+            String file = dynamic.strings.cString(fileNameOffset);
             long auxAt = at + vn.u32(8);
             List<NeededVersion> versions = new ArrayList<>();
             for (int k = 0; k < auxCount; k++) {
@@ -61,8 +67,9 @@ final class VersionTables {
                 }
                 Region aux = in.region(auxAt, RECORD, "version need auxiliary entry");
                 int other = aux.u16(6);
-                String name = dynamic.strings.cString(aux.u32(8));
-                versions.add(new NeededVersion(name, aux.u32(0), aux.u16(4), other));
+                long nameOffset = aux.u32(8);
+                String name = dynamic.strings.cString(nameOffset);
+                versions.add(new NeededVersion(name, aux.u32(0), aux.u16(4), other, auxAt, nameOffset));
                 byIndex.put(other & MAX_VERSIONS, new String[] {name, file});
                 long next = aux.u32(12);
                 if (next == 0) {
@@ -70,7 +77,7 @@ final class VersionTables {
                 }
                 auxAt += next;
             }
-            out.add(new VersionNeed(file, versions));
+            out.add(new VersionNeed(file, versions, at, fileNameOffset));
             long next = vn.u32(12);
             if (next == 0) {
                 break;
@@ -81,7 +88,8 @@ final class VersionTables {
     }
 
     private static List<VersionDefinition> readDefinitions(FileInput in, DynamicInfo dynamic, AddressMap addresses,
-                                                           Map<Integer, String[]> byIndex) throws IOException {
+                                                           Map<Integer, String[]> byIndex, List<Long> nameOffsets)
+            throws IOException {
         long address = dynamic.value(DynamicEntry.DT_VERDEF);
         if (address == -1) {
             return List.of();
@@ -107,6 +115,7 @@ final class VersionTables {
                     throw new ElfFormatException(auxAt, "too many version definition entries");
                 }
                 Region aux = in.region(auxAt, 8, "version definition auxiliary entry");
+                nameOffsets.add(aux.u32(0));
                 names.add(dynamic.strings.cString(aux.u32(0)));
                 long next = aux.u32(4);
                 if (next == 0) {
