@@ -20,7 +20,6 @@ public final class ElfRewriter {
 
     static final int SEGMENT_HEADER_SIZE = 32;
     static final int SEGMENT_FORMAT = 1;
-    private static final int SPARE_DYNAMIC_SLOTS = 4;
 
     private final ElfFile elf;
     private final FileInput in;

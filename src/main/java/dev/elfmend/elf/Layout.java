@@ -248,7 +248,9 @@ final class Layout {
         fixSymbols(moved);
 
         // Program headers.
-        ProgramHeader segment = new ProgramHeader(-1, ProgramHeader.PT_LOAD, ProgramHeader.PF_R | ProgramHeader.PF_W,
+        // Writable only when it carries the dynamic table (the loader writes DT_DEBUG there).
+        int flags = ProgramHeader.PF_R | (moveDynamic ? ProgramHeader.PF_W : 0);
+        ProgramHeader segment = new ProgramHeader(-1, ProgramHeader.PT_LOAD, flags,
                 segOffset, segVaddr, segVaddr, segLength, segLength, maxAlign);
         List<ProgramHeader> updated = new ArrayList<>();
         for (ProgramHeader p : table) {
