@@ -44,6 +44,7 @@ public final class IndexCodec {
                 writeList(d, lib.versionDefinitions());
                 writeList(d, lib.needed());
                 writeNullable(d, lib.runPath());
+                writeList(d, lib.requiredVersions());
             }
         }
         d.flush();
@@ -67,7 +68,7 @@ public final class IndexCodec {
                 List<StoreLibrary> libs = new ArrayList<>(Math.min(n, 4096));
                 for (int k = 0; k < n; k++) {
                     libs.add(new StoreLibrary(base, d.readUTF(), d.readUTF(), readNullable(d), d.readByte(),
-                            d.readBoolean(), d.readInt(), d.readByte(), readList(d), readList(d), readNullable(d)));
+                            d.readBoolean(), d.readInt(), d.readByte(), readList(d), readList(d), readNullable(d), readList(d)));
                 }
                 byPath.put(base, List.copyOf(libs));
             }

@@ -8,6 +8,7 @@ import java.util.List;
  * opening it again.
  *
  * @param directory directory as seen inside the root, e.g. {@code /nix/store/<hash>-glibc-2.40/lib}
+ * @param requiredVersions versions it needs, as {@code library:VERSION}
  */
 public record StoreLibrary(
         String storePath,
@@ -20,11 +21,20 @@ public record StoreLibrary(
         int osAbi,
         List<String> versionDefinitions,
         List<String> needed,
-        String runPath) {
+        String runPath,
+        List<String> requiredVersions) {
 
     public StoreLibrary {
         versionDefinitions = List.copyOf(versionDefinitions);
         needed = List.copyOf(needed);
+        requiredVersions = List.copyOf(requiredVersions);
+    }
+
+    /** Versions this library needs from {@code library} (from its own .gnu.version_r). */
+    public List<String> versionsNeededFrom(String library) {
+        String prefix = library + ":";
+        return requiredVersions.stream().filter(v -> v.startsWith(prefix)).map(v -> v.substring(prefix.length()))
+                .toList();
     }
 
     public String path() {

@@ -130,7 +130,9 @@ public final class StoreScanner {
                     .map(VersionDefinition::name).toList();
             return new StoreLibrary(storePath, dirInRoot, name, elf.soname().orElse(null),
                     elf.header().elfClass().ordinal() + 1, elf.header().bigEndian(), elf.header().machine().code(),
-                    elf.header().osAbi(), defs, elf.needed(), elf.runPath().or(elf::rPath).orElse(null));
+                    elf.header().osAbi(), defs, elf.needed(), elf.runPath().or(elf::rPath).orElse(null),
+                    elf.versionNeeds().stream().flatMap(n -> n.versionNames().stream().map(v -> n.file() + ":" + v))
+                            .toList());
         } catch (IOException e) {
             return null; // not ELF, or damaged: never a candidate
         }
