@@ -13,7 +13,8 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         description = "Makes foreign Linux binaries run on NixOS and in Nix-based containers by rewriting "
                 + "their ELF interpreter and run path.",
-        subcommands = {InspectCommand.class, PatchelfCommand.class})
+        subcommands = {InspectCommand.class, PatchelfCommand.class, CheckCommand.class, FixCommand.class,
+                UndoCommand.class, IndexCommand.class})
 final class ElfmendCommand implements Runnable {
 
     @Spec

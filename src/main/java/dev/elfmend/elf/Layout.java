@@ -118,7 +118,6 @@ final class Layout {
 
         Strings strings = dyn.strings == null ? null
                 : (firstTry.needsAppend || stringsInOurs) ? new Strings(true) : firstTry;
-        boolean moveDynamic = dynamic != null && (!dynamicFits || dynamicInOurs);
         String interpText = newInterpreter != null ? newInterpreter
                 : interpInOurs ? elf.interpreter().orElseThrow() : null;
         boolean moveInterp = interpText != null && (!interpFits || interpInOurs);
@@ -132,6 +131,9 @@ final class Layout {
             tableGrows = true;
             block = makeRoomForProgramHeader();
         }
+        // A dynamic table that had to leave the first page (files patchelf grew keep it there) gets its own place.
+        boolean dynamicInBlock = dynamicSection != null && block.stream().anyMatch(s -> s.index() == dynamicSection.index());
+        boolean moveDynamic = dynamic != null && (!dynamicFits || dynamicInOurs || dynamicInBlock);
         if (!block.isEmpty()) {
             blockStart = block.stream().mapToLong(SectionHeader::offset).min().orElseThrow();
             blockEnd = block.stream().mapToLong(SectionHeader::fileEnd).max().orElseThrow();
@@ -681,7 +683,7 @@ final class Layout {
             return s.name().equals(".interp");
         }
         return switch (s.type()) {
-            case SectionHeader.SHT_NOTE, SectionHeader.SHT_HASH, SectionHeader.SHT_GNU_HASH, SectionHeader.SHT_DYNSYM,
+            case SectionHeader.SHT_NOTE, SectionHeader.SHT_DYNAMIC, SectionHeader.SHT_HASH, SectionHeader.SHT_GNU_HASH, SectionHeader.SHT_DYNSYM,
                  SectionHeader.SHT_STRTAB, SectionHeader.SHT_GNU_VERSYM, SectionHeader.SHT_GNU_VERNEED,
                  SectionHeader.SHT_GNU_VERDEF, SectionHeader.SHT_RELA, SectionHeader.SHT_REL, 19 -> true;
             default -> false;

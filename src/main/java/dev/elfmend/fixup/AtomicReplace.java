@@ -87,6 +87,62 @@ public final class AtomicReplace {
         }
     }
 
+    /** Produces the content of a file written by {@link #write}. */
+    @FunctionalInterface
+    public interface ContentWriter {
+        void write(java.io.OutputStream out) throws IOException;
+    }
+
+    /**
+     * Creates or replaces {@code target} with new content through the same temp-fsync-rename path
+     * (state files: index, journal). A symlink at the target is refused.
+     */
+    public static void write(Path target, ContentWriter writer) throws IOException {
+        Path dir = parentOf(target);
+        Files.createDirectories(dir);
+        if (Files.isSymbolicLink(target)) {
+            throw new IOException(target + " is a symbolic link; elfmend does not write through links");
+        }
+        Path temp = dir.resolve(TEMP_PREFIX + HexFormat.of().formatHex(randomBytes()) + TEMP_SUFFIX);
+        boolean done = false;
+        try {
+            try (FileChannel ch = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(Set.of(
+                            PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+                            PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ)));
+                 java.io.OutputStream out = new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch))) {
+                writer.write(out);
+                out.flush();
+                ch.force(true);
+            }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            done = true;
+            syncDirectory(dir);
+        } finally {
+            if (!done) {
+                Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    /** Removes temp files a killed run left in {@code dir}; returns how many. */
+    public static int removeStrayTempFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return 0;
+        }
+        int removed = 0;
+        try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(dir,
+                TEMP_PREFIX + "*" + TEMP_SUFFIX)) {
+            for (Path p : entries) {
+                if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.deleteIfExists(p);
+                    removed++;
+                }
+            }
+        }
+        return removed;
+    }
+
     private static byte[] randomBytes() {
         byte[] b = new byte[8];
         RANDOM.nextBytes(b);

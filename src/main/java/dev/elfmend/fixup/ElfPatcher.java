@@ -64,6 +64,9 @@ public final class ElfPatcher {
             return new Result(source, false, List.of(), oldSize, oldSize);
         }
         Rewrite planned = rewrite;
+        if (tempDir != null) {
+            java.nio.file.Files.createDirectories(tempDir);
+        }
         AtomicReplace.replace(source, target, tempDir, (original, copy) -> {
             apply(planned, original, copy);
             verify(copy, planned, target);

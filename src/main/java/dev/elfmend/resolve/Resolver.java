@@ -94,6 +94,11 @@ public final class Resolver {
     }
 
     private List<String> defaultDirectories(BinaryFacts b) {
+        return defaultDirectoriesFor(b);
+    }
+
+    /** The directories an ordinary distribution's loader searches by default for this kind of binary. */
+    static List<String> defaultDirectoriesFor(BinaryFacts b) {
         String triplet = switch (b.machine()) {
             case 62 -> "x86_64-linux-gnu";
             case 183 -> "aarch64-linux-gnu";

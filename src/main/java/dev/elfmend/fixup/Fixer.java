@@ -1,0 +1,205 @@
+package dev.elfmend.fixup;
+
+import dev.elfmend.elf.ElfEdits;
+import dev.elfmend.resolve.BinaryFacts;
+import dev.elfmend.resolve.FhsRetarget;
+import dev.elfmend.resolve.PatchPlan;
+import dev.elfmend.resolve.Resolver;
+import dev.elfmend.store.RootedFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The one-shot pipeline behind {@code fix} and {@code check}: find ELF files by content under the
+ * given paths, resolve each against the store, patch what needs it through {@link ElfPatcher}, record
+ * the originals in the journal and keep the store paths in use as GC roots. The daemon calls
+ * {@link #fixFile} for single files through the same steps.
+ */
+public final class Fixer {
+
+    /** Which way binaries are retargeted. */
+    public enum Target { NIX, FHS }
+
+    /** What happened to one file. */
+    public enum Outcome { PATCHED, WOULD_PATCH, OK, UNRESOLVED, SKIPPED, FAILED }
+
+    public record FileResult(Path file, String pathInRoot, Outcome outcome, PatchPlan plan, List<String> changes,
+                             String error) {}
+
+    /** Receives results as they happen (the CLI prints, the daemon logs). */
+    public interface Listener {
+        default void fileDone(FileResult result) {}
+
+        default void fileFound(Path file) {}
+    }
+
+    private final Path root;
+    private final String storeDir;
+    private final Resolver resolver;
+    private final FhsRetarget fhs;
+    private final Target target;
+    private final boolean dryRun;
+    private final Journal journal;
+
+    public Fixer(Path root, String storeDir, Resolver resolver, FhsRetarget fhs, Target target, boolean dryRun,
+                 Journal journal) {
+        this.root = root.toAbsolutePath().normalize();
+        this.storeDir = storeDir;
+        this.resolver = resolver;
+        this.fhs = fhs;
+        this.target = target;
+        this.dryRun = dryRun;
+        this.journal = journal;
+    }
+
+    /** Walks every path, fixing (or, dry, planning) each ELF file found. */
+    public List<FileResult> run(List<Path> paths, Listener listener) throws IOException {
+        List<FileResult> results = new ArrayList<>();
+        for (Path start : paths) {
+            Path abs = start.toAbsolutePath().normalize();
+            if (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
+                throw new java.nio.file.NoSuchFileException(start.toString());
+            }
+            if (RootedFiles.inRoot(root, abs) == null) {
+                throw new IOException(start + " is outside the root " + root);
+            }
+            Path tempDir = tempDirFor(abs);
+            AtomicReplace.removeStrayTempFiles(tempDir);
+            List<Path> files = new ArrayList<>();
+            ElfFiles.walk(abs, f -> {
+                files.add(f);
+                listener.fileFound(f);
+            });
+            try {
+                for (Path f : files) {
+                    FileResult r = fixFile(f, tempDir);
+                    results.add(r);
+                    listener.fileDone(r);
+                }
+            } finally {
+                removeIfEmpty(tempDir);
+            }
+        }
+        return results;
+    }
+
+    /** Fixes one file; {@code tempDir} must be on its filesystem and outside any directory that is counted. */
+    public FileResult fixFile(Path file, Path tempDir) {
+        String inRoot = RootedFiles.inRoot(root, file);
+        if (inRoot == null) {
+            return new FileResult(file, null, Outcome.FAILED, null, List.of(), "outside the root " + root);
+        }
+        if (inRoot.startsWith(storeDir + "/")) {
+            return new FileResult(file, inRoot, Outcome.SKIPPED, PatchPlan.skipped("inside the store"), List.of(), null);
+        }
+        try {
+            BinaryFacts facts;
+            try (OpenElf open = OpenElf.open(file, false)) {
+                facts = BinaryFacts.of(inRoot, open.elf());
+            }
+            PatchPlan plan = target == Target.FHS ? fhs.plan(facts) : resolver.plan(facts);
+            if (plan.status() == PatchPlan.Status.SKIPPED) {
+                return new FileResult(file, inRoot, Outcome.SKIPPED, plan, List.of(), null);
+            }
+            if (!plan.changes()) {
+                keepJournalCurrent(inRoot, plan);
+                Outcome o = plan.status() == PatchPlan.Status.UNRESOLVABLE ? Outcome.UNRESOLVED : Outcome.OK;
+                return new FileResult(file, inRoot, o, plan, List.of(), null);
+            }
+            ElfEdits.Builder edits = ElfEdits.builder();
+            if (plan.interpreter() != null) {
+                edits.interpreter(plan.interpreter());
+            }
+            if (plan.runPath() != null) {
+                edits.runPath(plan.runPath());
+            }
+            List<String> changes = describe(facts, plan);
+            if (dryRun) {
+                return new FileResult(file, inRoot, plan.status() == PatchPlan.Status.UNRESOLVABLE
+                        ? Outcome.UNRESOLVED : Outcome.WOULD_PATCH, plan, changes, null);
+            }
+            Files.createDirectories(tempDir);
+            ElfPatcher.Result result = new ElfPatcher(tempDir).patch(file, edits.build());
+            record(facts, plan, result);
+            Outcome o = plan.status() == PatchPlan.Status.UNRESOLVABLE ? Outcome.UNRESOLVED : Outcome.PATCHED;
+            return new FileResult(file, inRoot, o, plan, result.changes(), null);
+        } catch (IOException | RuntimeException e) {
+            return new FileResult(file, inRoot, Outcome.FAILED, null, List.of(),
+                    e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        }
+    }
+
+    private static List<String> describe(BinaryFacts facts, PatchPlan plan) {
+        List<String> out = new ArrayList<>();
+        if (plan.interpreter() != null) {
+            out.add("interpreter " + facts.interpreter() + " -> " + plan.interpreter());
+        }
+        if (plan.runPath() != null) {
+            String current = facts.runPath() != null ? facts.runPath() : facts.rPath();
+            out.add("runpath " + (current == null ? "(none)" : current) + " -> " + plan.runPath());
+        }
+        return out;
+    }
+
+    private synchronized void record(BinaryFacts facts, PatchPlan plan, ElfPatcher.Result result) {
+        if (journal == null || !result.changed()) {
+            return;
+        }
+        Journal.Entry existing = journal.get(facts.pathInRoot());
+        String interp = plan.interpreter() != null ? plan.interpreter() : facts.interpreter();
+        String runPath = plan.runPath() != null ? plan.runPath() : facts.runPath() != null ? facts.runPath()
+                : facts.rPath();
+        Set<String> stores = target == Target.NIX ? plan.storePaths() : Set.of();
+        if (existing == null) {
+            existing = new Journal.Entry(facts.pathInRoot(), facts.interpreter(), facts.runPath(), facts.rPath(),
+                    facts.needed(), null, null, Set.of());
+        }
+        journal.put(existing.withPatched(interp, runPath, stores));
+    }
+
+    private synchronized void keepJournalCurrent(String inRoot, PatchPlan plan) {
+        if (journal == null || target != Target.NIX) {
+            return;
+        }
+        Journal.Entry e = journal.get(inRoot);
+        if (e != null && !e.storePaths().equals(plan.storePaths())) {
+            journal.put(e.withPatched(e.patchedInterpreter(), e.patchedRunPath(), plan.storePaths()));
+        }
+    }
+
+    /** Temp files for a tree go to a hidden directory at its root (a file's: beside it). */
+    public static Path tempDirFor(Path start) {
+        Path dir = Files.isDirectory(start, LinkOption.NOFOLLOW_LINKS) ? start : start.getParent();
+        return dir.resolve(ElfFiles.TEMP_DIR);
+    }
+
+    static void removeIfEmpty(Path dir) {
+        try {
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // not empty (another run works there) or gone: fine either way
+        }
+    }
+
+    /** Store paths every journal entry still depends on, for GC roots (entries of vanished files are dropped). */
+    public Set<String> liveStorePaths() {
+        Set<String> out = new LinkedHashSet<>();
+        if (journal == null) {
+            return out;
+        }
+        for (Journal.Entry e : journal.entries()) {
+            if (Files.exists(RootedFiles.host(root, e.path()), LinkOption.NOFOLLOW_LINKS)) {
+                out.addAll(e.storePaths());
+            } else {
+                journal.remove(e.path());
+            }
+        }
+        return out;
+    }
+}
