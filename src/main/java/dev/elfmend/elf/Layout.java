@@ -100,7 +100,7 @@ final class Layout {
                     ElfRewriter.cString(newInterpreter, (int) interpSegment.filesz())));
         }
         if (dynamic != null) {
-            writeDynamic(dyn.offset, dyn.slots, dynamicAddress(), false, -1, 0);
+            writeDynamic(dyn.offset, dyn.slots, dynamicAddress(), false, -1, -1);
         }
     }
 
