@@ -22,7 +22,11 @@ final class Verbosity {
     }
 
     static void apply(CommandLine.ParseResult parseResult) {
-        Level level = switch (level(parseResult)) {
+        int verbosity = level(parseResult);
+        if (verbosity == 0) {
+            return; // logback.xml's default (INFO); not touching logging keeps short commands' start-up fast
+        }
+        Level level = switch (verbosity) {
             case 0 -> Level.INFO;
             case 1 -> Level.DEBUG;
             default -> Level.TRACE;
