@@ -19,6 +19,10 @@ public final class Main {
 
     /** Runs one command line with the given streams; the exit status is returned, not acted on. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        if (System.getenv("JOURNAL_STREAM") != null) {
+            // journald stamps every line itself.
+            System.setProperty("elfmend.log.pattern", "%-5level %msg%n");
+        }
         return commandLine(out, err).execute(args);
     }
 

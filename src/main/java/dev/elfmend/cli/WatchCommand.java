@@ -1,0 +1,183 @@
+package dev.elfmend.cli;
+
+import dev.elfmend.config.ConfigException;
+import dev.elfmend.config.ElfmendConfig;
+import dev.elfmend.fixup.Fixer;
+import dev.elfmend.fixup.FsRootLookup;
+import dev.elfmend.fixup.GcRoots;
+import dev.elfmend.fixup.IndexStore;
+import dev.elfmend.fixup.Journal;
+import dev.elfmend.fixup.StateLocations;
+import dev.elfmend.resolve.FhsRetarget;
+import dev.elfmend.store.RootedFiles;
+import dev.elfmend.watch.WatchDaemon;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code elfmend watch}: the daemon. Runs until SIGTERM/SIGINT, then stops within a few seconds. */
+@Command(name = "watch", mixinStandardHelpOptions = true,
+        description = "Watch trees such as ~/.vscode-server and patch every foreign ELF file the moment it is complete.")
+final class WatchCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger("elfmend");
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    StoreOptions store;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "JSON configuration (the format the NixOS module writes).")
+    Path config;
+
+    @Option(names = "--tree", paramLabel = "DIR", description = "A tree to watch (repeatable). Default: the editor "
+            + "server directories in your home and /vscode/vscode-server.")
+    List<Path> trees = new ArrayList<>();
+
+    @Option(names = "--settle-ms", paramLabel = "MS", description = "Quiet time before a changed file counts as written.")
+    Long settleMillis;
+
+    @Option(names = "--reverify-interval", paramLabel = "SECONDS",
+            description = "Re-check every watched file this often (0: only on store changes). Default: 600.")
+    Long reverifySeconds;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException, ConfigException {
+        ElfmendConfig cfg = config != null ? ElfmendConfig.load(config) : ElfmendConfig.defaults();
+        applyConfig(cfg);
+        List<Path> watch = new ArrayList<>(trees);
+        if (watch.isEmpty()) {
+            watch.addAll(cfg.treePaths(Path.of(System.getProperty("user.home", "/"))));
+        }
+        StateLocations locations = store.locations();
+        Journal journal = Journal.load(locations.journal());
+        Path root = store.root();
+        WatchDaemon.Environment environment = new WatchDaemon.Environment() {
+            @Override
+            public Fixer newFixer() throws IOException {
+                IndexStore.Loaded index = store.loadIndex(false);
+                if (index.cacheProblem() != null) {
+                    LOG.warn(index.cacheProblem());
+                }
+                LOG.debug("store index: {} store paths, {} libraries", index.index().storePathCount(),
+                        index.index().libraryCount());
+                return new Fixer(root, store.storeDir, store.resolver(index),
+                        new FhsRetarget(new FsRootLookup(root), store.storeDir), Fixer.Target.NIX, false, journal);
+            }
+
+            @Override
+            public void persist(Fixer fixer) throws IOException {
+                synchronized (journal) {
+                    var live = fixer.liveStorePaths();
+                    journal.save(locations.journal());
+                    new GcRoots(locations.gcRoots(), store.storeDir).sync(live);
+                }
+            }
+
+            @Override
+            public long storeStamp() {
+                return modified(RootedFiles.host(root, store.storeDir))
+                        ^ modified(RootedFiles.host(root, "/nix/var/nix/db/db.sqlite")) * 31;
+            }
+        };
+        WatchDaemon daemon = WatchDaemon.builder().trees(watch).environment(environment)
+                .settle(Duration.ofMillis(settleMillis != null ? settleMillis : cfg.settleMillis()))
+                .reverifyInterval(Duration.ofSeconds(reverifySeconds != null ? reverifySeconds
+                        : cfg.reverifyIntervalSeconds()))
+                .workers(cfg.workers())
+                .listener(new LogListener()).build();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            daemon.close();
+            stopped.countDown();
+        }, "elfmend-shutdown"));
+        LOG.info("watching {}", watch);
+        daemon.start();
+        stopped.await();
+        return ExitCodes.OK;
+    }
+
+    private void applyConfig(ElfmendConfig cfg) {
+        if (config == null) {
+            return;
+        }
+        if (trees.isEmpty() && !cfg.trees().isEmpty()) {
+            trees.addAll(cfg.treePaths(Path.of(System.getProperty("user.home", "/"))));
+        }
+        if (store.root.root.toString().equals("/")) {
+            store.root.root = Path.of(cfg.root());
+        }
+        if (store.storeDir.equals("/nix/store")) {
+            store.storeDir = cfg.storeDir();
+        }
+        store.prefer.addAll(cfg.prefer());
+        store.profiles.addAll(cfg.profiles());
+        cfg.extraLibraries().forEach(e -> store.extraLibraries.add(e.glob() + "=" + String.join(",", e.libraries())));
+        if (store.stateDir == null && cfg.stateDir() != null) {
+            store.stateDir = Path.of(cfg.stateDir());
+        }
+        if (store.cacheDir == null && cfg.cacheDir() != null) {
+            store.cacheDir = Path.of(cfg.cacheDir());
+        }
+        if (store.gcRootsDir == null && cfg.gcrootsDir() != null) {
+            store.gcRootsDir = Path.of(cfg.gcrootsDir());
+        }
+    }
+
+    private static long modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** One log line per patched file; problems as warnings. */
+    private static final class LogListener implements WatchDaemon.Listener {
+        @Override
+        public void fileDone(Fixer.FileResult r) {
+            switch (r.outcome()) {
+                case PATCHED -> LOG.info("patched {}: {}", r.file(), String.join("; ", r.changes()));
+                case UNRESOLVED -> LOG.warn("patched {} but {} stay unresolved: {}", r.file(),
+                        r.plan().unresolved().size(), r.plan().unresolved().stream()
+                                .map(n -> n.name() + " (" + n.reason() + ")").toList());
+                case FAILED -> LOG.warn("cannot fix {}: {}", r.file(), r.error());
+                default -> LOG.debug("{}: {}", r.outcome(), r.file());
+            }
+        }
+
+        @Override
+        public void treeWatched(Path tree) {
+            LOG.info("watching {}", tree);
+        }
+
+        @Override
+        public void treeGone(Path tree) {
+            LOG.info("{} is gone; watching for it to come back", tree);
+        }
+
+        @Override
+        public void warning(String message) {
+            LOG.warn(message);
+        }
+
+        @Override
+        public void storeChanged() {
+            LOG.info("the store changed; re-verifying watched files");
+        }
+    }
+}
