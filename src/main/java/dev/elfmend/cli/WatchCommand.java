@@ -3,17 +3,7 @@ package dev.elfmend.cli;
 import dev.elfmend.config.ConfigException;
 import dev.elfmend.config.ElfmendConfig;
 import dev.elfmend.fixup.Fixer;
-import dev.elfmend.fixup.FsRootLookup;
-import dev.elfmend.fixup.GcRoots;
-import dev.elfmend.fixup.IndexStore;
-import dev.elfmend.fixup.Journal;
-import dev.elfmend.fixup.StateLocations;
-import dev.elfmend.resolve.FhsRetarget;
-import dev.elfmend.store.RootedFiles;
 import dev.elfmend.watch.WatchDaemon;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,44 +46,14 @@ final class WatchCommand implements Callable<Integer> {
     Long reverifySeconds;
 
     @Override
-    public Integer call() throws IOException, InterruptedException, ConfigException {
+    public Integer call() throws java.io.IOException, InterruptedException, ConfigException {
         ElfmendConfig cfg = config != null ? ElfmendConfig.load(config) : ElfmendConfig.defaults();
         applyConfig(cfg);
         List<Path> watch = new ArrayList<>(trees);
         if (watch.isEmpty()) {
             watch.addAll(cfg.treePaths(Path.of(System.getProperty("user.home", "/"))));
         }
-        StateLocations locations = store.locations();
-        Journal journal = Journal.load(locations.journal());
-        Path root = store.root();
-        WatchDaemon.Environment environment = new WatchDaemon.Environment() {
-            @Override
-            public Fixer newFixer() throws IOException {
-                IndexStore.Loaded index = store.loadIndex(false);
-                if (index.cacheProblem() != null) {
-                    LOG.warn(index.cacheProblem());
-                }
-                LOG.debug("store index: {} store paths, {} libraries", index.index().storePathCount(),
-                        index.index().libraryCount());
-                return new Fixer(root, store.storeDir, store.resolver(index),
-                        new FhsRetarget(new FsRootLookup(root), store.storeDir), Fixer.Target.NIX, false, journal);
-            }
-
-            @Override
-            public void persist(Fixer fixer) throws IOException {
-                synchronized (journal) {
-                    var live = fixer.liveStorePaths();
-                    journal.save(locations.journal());
-                    new GcRoots(locations.gcRoots(), store.storeDir).sync(live);
-                }
-            }
-
-            @Override
-            public long storeStamp() {
-                return modified(RootedFiles.host(root, store.storeDir))
-                        ^ modified(RootedFiles.host(root, "/nix/var/nix/db/db.sqlite")) * 31;
-            }
-        };
+        WatchDaemon.Environment environment = new DaemonEnvironment(store);
         WatchDaemon daemon = WatchDaemon.builder().trees(watch).environment(environment)
                 .settle(Duration.ofMillis(settleMillis != null ? settleMillis : cfg.settleMillis()))
                 .reverifyInterval(Duration.ofSeconds(reverifySeconds != null ? reverifySeconds
@@ -135,14 +95,6 @@ final class WatchCommand implements Callable<Integer> {
         }
         if (store.gcRootsDir == null && cfg.gcrootsDir() != null) {
             store.gcRootsDir = Path.of(cfg.gcrootsDir());
-        }
-    }
-
-    private static long modified(Path p) {
-        try {
-            return Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis();
-        } catch (IOException e) {
-            return 0;
         }
     }
 
