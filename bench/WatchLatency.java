@@ -1,0 +1,105 @@
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Drop-to-patched latency of the daemon (bench/watch-latency.sh runs it): node appears in a watched
+ * tree the way tar closes it (a rename into place), and the time until elfmend's atomic replace puts
+ * the patched file at that path (its inode changes) is measured, over many runs. Then the idle daemon's
+ * RSS and CPU use over a quiet minute.
+ * Usage: java bench/WatchLatency.java JAR ROOT TREE NODE RUNS -- DAEMON-JVM-FLAGS...
+ */
+public class WatchLatency {
+    public static void main(String[] a) throws Exception {
+        String jar = a[0];
+        Path root = Path.of(a[1]);
+        Path tree = Path.of(a[2]);
+        Path node = Path.of(a[3]);
+        int runs = Integer.parseInt(a[4]);
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (int i = 6; i < a.length; i++) {
+            command.add(a[i]);
+        }
+        command.addAll(List.of("-jar", jar, "watch", "--root", root.toString(), "--tree", tree.toString(),
+                "--cache-dir", root.resolve("../cache").normalize().toString(),
+                "--state-dir", root.resolve("../state").normalize().toString()));
+        Process daemon = new ProcessBuilder(command).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(daemon.getInputStream()));
+        String line;
+        while ((line = out.readLine()) != null && !line.contains("INFO  watching " + tree)) {
+            // wait until the tree is watched
+        }
+        Thread drain = new Thread(() -> { try { out.transferTo(java.io.Writer.nullWriter()); } catch (Exception e) { } });
+        drain.setDaemon(true);
+        drain.start();
+        Path staging = tree.getParent().resolve("staging-node");
+        List<Double> millis = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            Files.copy(node, staging, StandardCopyOption.REPLACE_EXISTING);
+            Thread.sleep(300);
+            Path target = tree.resolve("node-" + i);
+            long t0 = System.nanoTime();
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+            Object before = key(target);
+            Object now = before;
+            long deadline = t0 + 30_000_000_000L;
+            while (Objects.equals(now, before) && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+                now = key(target);
+            }
+            millis.add((System.nanoTime() - t0) / 1e6);
+            Files.delete(target);
+        }
+        Collections.sort(millis);
+        System.out.printf("runs=%d p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f max_ms=%.1f%n", runs, pct(millis, 50),
+                pct(millis, 90), pct(millis, 99), millis.get(millis.size() - 1));
+        long pid = daemon.pid();
+        Thread.sleep(10_000); // settle after the last patch
+        long cpu0 = cpuTicks(pid);
+        long w0 = System.nanoTime();
+        Thread.sleep(60_000);
+        long cpu1 = cpuTicks(pid);
+        double seconds = (System.nanoTime() - w0) / 1e9;
+        System.out.printf("idle_rss_kb=%d idle_cpu_percent=%.2f (over %.0f s)%n", rssKb(pid),
+                100.0 * (cpu1 - cpu0) / 100.0 / seconds, seconds);
+        daemon.destroy();
+        daemon.waitFor();
+    }
+
+    static Object key(Path p) {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    static double pct(List<Double> sorted, int p) {
+        int i = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
+    }
+
+    static long rssKb(long pid) throws Exception {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (l.startsWith("VmRSS:")) {
+                return Long.parseLong(l.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    static long cpuTicks(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime + stime, in clock ticks (100/s)
+    }
+}
