@@ -33,10 +33,11 @@ final class AddressMap {
         return -1;
     }
 
-    long requireOffset(long address, String what) throws ElfFormatException {
+    /** The file offset of {@code address}; {@code referencedAt} is where the file names it (for the error). */
+    long requireOffset(long address, String what, long referencedAt) throws ElfFormatException {
         long offset = offsetOf(address);
         if (offset < 0) {
-            throw new ElfFormatException(-1, what + " address 0x" + Long.toHexString(address)
+            throw new ElfFormatException(referencedAt, what + " address 0x" + Long.toHexString(address)
                     + " is not inside any loaded segment");
         }
         return offset;

@@ -75,7 +75,7 @@ final class DynamicInfo {
         Long stringsOffset = null;
         long strtab = value(entries, DynamicEntry.DT_STRTAB);
         if (strtab != -1) {
-            long strOffset = addresses.requireOffset(strtab, "DT_STRTAB");
+            long strOffset = addresses.requireOffset(strtab, "DT_STRTAB", offset);
             long strSize = value(entries, DynamicEntry.DT_STRSZ);
             if (strSize == -1) {
                 SectionHeader s = addresses.sectionAt(strtab, SectionHeader.SHT_STRTAB);

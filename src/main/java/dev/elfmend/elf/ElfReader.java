@@ -118,8 +118,8 @@ public final class ElfReader {
         }
         ElfClass c = h.elfClass();
         if (h.phentsize() != c.programHeaderSize()) {
-            throw new ElfFormatException(-1, "program header size " + h.phentsize() + " is not "
-                    + c.programHeaderSize() + " for " + c);
+            throw new ElfFormatException(c == ElfClass.ELF64 ? 54 : 42, "program header size " + h.phentsize()
+                    + " is not " + c.programHeaderSize() + " for " + c);
         }
         long length = checkedTableLength(h.phoff(), h.phnum(), h.phentsize(), "program header table");
         Region r = in.region(h.phoff(), length, "program header table");
@@ -143,8 +143,8 @@ public final class ElfReader {
         }
         ElfClass c = h.elfClass();
         if (h.shentsize() != c.sectionHeaderSize()) {
-            throw new ElfFormatException(-1, "section header size " + h.shentsize() + " is not "
-                    + c.sectionHeaderSize() + " for " + c);
+            throw new ElfFormatException(c == ElfClass.ELF64 ? 58 : 46, "section header size " + h.shentsize()
+                    + " is not " + c.sectionHeaderSize() + " for " + c);
         }
         long length = checkedTableLength(h.shoff(), h.shnum(), h.shentsize(), "section header table");
         Region r = in.region(h.shoff(), length, "section header table");
@@ -161,8 +161,8 @@ public final class ElfReader {
         Region names = null;
         if (h.shstrndx() != 0) {
             if (h.shstrndx() >= count) {
-                throw new ElfFormatException(-1, "section name table index " + h.shstrndx()
-                        + " is outside the " + count + " sections");
+                throw new ElfFormatException(c == ElfClass.ELF64 ? 62 : 50, "section name table index "
+                        + h.shstrndx() + " is outside the " + count + " sections");
             }
             long[] s = raw[(int) h.shstrndx()];
             if (s[1] == SectionHeader.SHT_NOBITS) {

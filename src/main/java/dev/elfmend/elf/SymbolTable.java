@@ -34,7 +34,7 @@ final class SymbolTable {
             return List.of();
         }
         ElfClass c = header.elfClass();
-        long offset = addresses.requireOffset(address, "DT_SYMTAB");
+        long offset = addresses.requireOffset(address, "DT_SYMTAB", dynamic.offset);
         long count = count(address);
         if (count <= 0) {
             return List.of();
@@ -47,7 +47,8 @@ final class SymbolTable {
         Region versym = null;
         long versymAddress = dynamic.value(DynamicEntry.DT_VERSYM);
         if (versymAddress != -1) {
-            versym = in.region(addresses.requireOffset(versymAddress, "DT_VERSYM"), count * 2, "symbol version table");
+            long versymOffset = addresses.requireOffset(versymAddress, "DT_VERSYM", dynamic.offset);
+            versym = in.region(versymOffset, count * 2, "symbol version table");
         }
         List<DynamicSymbol> out = new ArrayList<>((int) count);
         for (int i = 0; i < count; i++) {
@@ -98,11 +99,11 @@ final class SymbolTable {
         }
         long hash = dynamic.value(DynamicEntry.DT_HASH);
         if (hash != -1) {
-            return in.region(addresses.requireOffset(hash, "DT_HASH"), 8, "hash table header").u32(4);
+            return in.region(addresses.requireOffset(hash, "DT_HASH", dynamic.offset), 8, "hash table header").u32(4);
         }
         long gnuHash = dynamic.value(DynamicEntry.DT_GNU_HASH);
         if (gnuHash != -1) {
-            return gnuHashCount(addresses.requireOffset(gnuHash, "DT_GNU_HASH"));
+            return gnuHashCount(addresses.requireOffset(gnuHash, "DT_GNU_HASH", dynamic.offset));
         }
         return 0;
     }
@@ -126,9 +127,15 @@ final class SymbolTable {
             return symOffset;
         }
         long chainsAt = bucketsAt + buckets * 4;
+        // A table with more symbols is refused anyway; stop walking a chain without an end bit there
+        // rather than at the end of a file that may be gigabytes of zeros.
+        long maxSymbols = FileInput.MAX_REGION / header.elfClass().symbolSize();
         long index = last;
         while (true) {
             long at = chainsAt + (index - symOffset) * 4;
+            if (index >= maxSymbols) {
+                throw new ElfFormatException(at, "GNU hash chain has no end within " + maxSymbols + " symbols");
+            }
             Region block = in.regionUpTo(at, 4096, "GNU hash chains");
             if (block.length() < 4) {
                 throw new ElfFormatException(at, "GNU hash chain runs past the end of the file");

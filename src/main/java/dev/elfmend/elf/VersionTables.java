@@ -51,7 +51,7 @@ final class VersionTables {
             throw new ElfFormatException(dynamic.offset, "DT_VERNEEDNUM " + count + " is implausible");
         }
         requireStrings(dynamic, "version needs");
-        long at = addresses.requireOffset(address, "DT_VERNEED");
+        long at = addresses.requireOffset(address, "DT_VERNEED", dynamic.offset);
         List<VersionNeed> out = new ArrayList<>();
         int auxTotal = 0;
         for (long i = 0; i < count; i++) {
@@ -99,7 +99,7 @@ final class VersionTables {
             throw new ElfFormatException(dynamic.offset, "DT_VERDEFNUM " + count + " is implausible");
         }
         requireStrings(dynamic, "version definitions");
-        long at = addresses.requireOffset(address, "DT_VERDEF");
+        long at = addresses.requireOffset(address, "DT_VERDEF", dynamic.offset);
         List<VersionDefinition> out = new ArrayList<>();
         int auxTotal = 0;
         for (long i = 0; i < count; i++) {
