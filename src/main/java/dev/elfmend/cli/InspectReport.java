@@ -66,21 +66,22 @@ final class InspectReport {
         out.println(path + ":");
         out.printf("  type:         %s, %s %s-endian %s, OS/ABI %s%n", describe(elf.linkKind()),
                 h.elfClass(), h.bigEndian() ? "big" : "little", h.machine().name(), h.osAbiName());
-        elf.interpreter().ifPresent(i -> out.println("  interpreter:  " + i
+        elf.interpreter().ifPresent(i -> out.println("  interpreter:  " + shown(i)
                 + (Boolean.FALSE.equals(interpreterExists)
                         ? "  (does not exist here: the kernel reports \"No such file or directory\")" : "")));
-        elf.soname().ifPresent(s -> out.println("  soname:       " + s));
+        elf.soname().ifPresent(s -> out.println("  soname:       " + shown(s)));
         if (!elf.needed().isEmpty()) {
-            out.println("  needed:       " + String.join(", ", elf.needed()));
+            out.println("  needed:       " + shown(String.join(", ", elf.needed())));
         }
-        elf.runPath().ifPresent(r -> out.println("  runpath:      " + r));
-        elf.rPath().ifPresent(r -> out.println("  rpath:        " + r));
+        elf.runPath().ifPresent(r -> out.println("  runpath:      " + shown(r)));
+        elf.rPath().ifPresent(r -> out.println("  rpath:        " + shown(r)));
         Map<String, Map<String, List<String>>> bySymbol = elf.symbolsByNeededVersion();
         if (!bySymbol.isEmpty()) {
             out.println("  versions needed:");
             bySymbol.forEach((lib, versions) -> {
-                out.println("    " + lib + ":");
-                versions.forEach((version, symbols) -> out.println("      " + version + symbolList(symbols, allSymbols)));
+                out.println("    " + shown(lib) + ":");
+                versions.forEach((version, symbols) -> out.println("      " + shown(version)
+                        + shown(symbolList(symbols, allSymbols))));
             });
         }
         List<String> defined = elf.versionDefinitions().stream()
@@ -90,7 +91,7 @@ final class InspectReport {
         }
         elf.buildId().ifPresent(b -> out.println("  build id:     " + b));
         for (String dlopen : elf.dlopenMetadata()) {
-            out.println("  dlopen:       " + dlopen);
+            out.println("  dlopen:       " + shown(dlopen));
         }
         if (elf.trailingPayloadSize() > 0) {
             out.println("  payload:      " + elf.trailingPayloadSize() + " bytes after the last section and segment");
@@ -98,6 +99,20 @@ final class InspectReport {
         if (elf.hasElfmendSegment()) {
             out.println("  patched by elfmend (carries its added segment)");
         }
+    }
+
+    /** Strings from the file are shown with control characters escaped, so a hostile file cannot drive the terminal. */
+    static String shown(String s) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+                out.append(String.format("\\x%02x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     private static String symbolList(List<String> symbols, boolean all) {

@@ -27,6 +27,15 @@ public final class OpenElf implements AutoCloseable {
 
     /** Opens and parses {@code path}, following a symlink only when {@code followLinks} is set. */
     public static OpenElf open(Path path, boolean followLinks) throws IOException {
+        boolean regular = followLinks ? java.nio.file.Files.isRegularFile(path)
+                : java.nio.file.Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS);
+        if (!regular) {
+            // A FIFO or device would block or read forever; a missing file gets the usual error below.
+            if (java.nio.file.Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                throw new IOException(java.nio.file.Files.isSymbolicLink(path) && !followLinks
+                        ? "is a symbolic link; not followed" : "not a regular file");
+            }
+        }
         FileChannel channel = followLinks
                 ? FileChannel.open(path, StandardOpenOption.READ)
                 : FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
