@@ -6,6 +6,7 @@ import dev.elfmend.fixup.IndexStore;
 import dev.elfmend.fixup.Journal;
 import dev.elfmend.fixup.StateLocations;
 import dev.elfmend.resolve.FhsRetarget;
+import dev.elfmend.resolve.Resolver;
 import dev.elfmend.fixup.FsRootLookup;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -63,12 +64,17 @@ final class FixCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         StateLocations locations = store.locations();
-        IndexStore.Loaded index = store.loadIndex(false);
-        if (index.cacheProblem() != null) {
-            err.println("elfmend: warning: " + index.cacheProblem());
+        Resolver resolver = null;
+        if (t == Fixer.Target.NIX) {
+            // Retargeting away from the store needs no index (and the target system may have no store).
+            IndexStore.Loaded index = store.loadIndex(false);
+            if (index.cacheProblem() != null) {
+                err.println("elfmend: warning: " + index.cacheProblem());
+            }
+            resolver = store.resolver(index);
         }
         Journal journal = Journal.load(locations.journal());
-        Fixer fixer = new Fixer(store.root(), store.storeDir, store.resolver(index),
+        Fixer fixer = new Fixer(store.root(), store.storeDir, resolver,
                 new FhsRetarget(new FsRootLookup(store.root()), store.storeDir), t, dryRun, journal);
         Progress progress = new Progress(err, json);
         List<Fixer.FileResult> results = fixer.run(paths, new Fixer.Listener() {

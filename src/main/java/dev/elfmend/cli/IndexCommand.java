@@ -2,6 +2,7 @@ package dev.elfmend.cli;
 
 import dev.elfmend.fixup.IndexStore;
 import dev.elfmend.store.StoreLibrary;
+import dev.elfmend.store.StorePath;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -9,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,6 +22,9 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "index", mixinStandardHelpOptions = true,
         description = "Build or refresh the index of shared libraries in the Nix store and show a summary.")
 final class IndexCommand implements Callable<Integer> {
+
+    /** A version name with a number: family, then version ({@code GLIBCXX_3.4.30}, {@code CXXABI_TM_1}). */
+    private static final Pattern VERSIONED = Pattern.compile("(.+?)_(\\d[\\d.]*)");
 
     @Spec
     CommandSpec spec;
@@ -63,9 +69,10 @@ final class IndexCommand implements Callable<Integer> {
                 out.println(Json.write(rows));
             } else {
                 for (StoreLibrary l : found) {
+                    List<String> newest = newestPerFamily(l.versionDefinitions());
                     out.println(l.path() + (l.versionDefinitions().isEmpty() ? ""
-                            : "  (" + l.versionDefinitions().size() + " versions, newest "
-                            + l.versionDefinitions().get(l.versionDefinitions().size() - 1) + ")"));
+                            : "  (" + l.versionDefinitions().size() + " versions"
+                            + (newest.isEmpty() ? "" : ", newest " + String.join(", ", newest)) + ")"));
                 }
             }
             out.flush();
@@ -93,5 +100,22 @@ final class IndexCommand implements Callable<Integer> {
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /**
+     * The newest version of each family a library defines ({@code GLIBCXX_3.4.30, CXXABI_1.3.13}): the
+     * definition order is the linker script's, not the age, and names like {@code GLIBC_PRIVATE} have none.
+     */
+    static List<String> newestPerFamily(List<String> definitions) {
+        Map<String, String> newest = new LinkedHashMap<>();
+        for (String d : definitions) {
+            Matcher m = VERSIONED.matcher(d);
+            if (m.matches()) {
+                newest.merge(m.group(1), m.group(2), (a, b) -> StorePath.compareVersions(a, b) >= 0 ? a : b);
+            }
+        }
+        List<String> out = new ArrayList<>();
+        newest.forEach((family, version) -> out.add(family + "_" + version));
+        return out;
     }
 }

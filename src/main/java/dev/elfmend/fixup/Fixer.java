@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -64,7 +65,7 @@ public final class Fixer {
         for (Path start : paths) {
             Path abs = start.toAbsolutePath().normalize();
             if (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
-                throw new java.nio.file.NoSuchFileException(start.toString());
+                throw new java.nio.file.NoSuchFileException(start.toString(), null, "no such file or directory");
             }
             if (RootedFiles.inRoot(root, abs) == null) {
                 throw new IOException(start + " is outside the root " + root);
@@ -156,6 +157,11 @@ public final class Fixer {
         String runPath = plan.runPath() != null ? plan.runPath() : facts.runPath() != null ? facts.runPath()
                 : facts.rPath();
         Set<String> stores = target == Target.NIX ? plan.storePaths() : Set.of();
+        String currentRunPath = facts.runPath() != null ? facts.runPath() : facts.rPath();
+        if (existing != null && !(Objects.equals(facts.interpreter(), existing.patchedInterpreter())
+                && Objects.equals(currentRunPath, existing.patchedRunPath()))) {
+            existing = null; // a new file at the same path (an update): its own originals count, not the old ones
+        }
         if (existing == null) {
             existing = new Journal.Entry(facts.pathInRoot(), facts.interpreter(), facts.runPath(), facts.rPath(),
                     facts.needed(), null, null, Set.of());

@@ -30,6 +30,9 @@ public final class GcRoots {
 
     /** Makes the roots exactly {@code storePaths}; returns {added, removed}. */
     public int[] sync(Set<String> storePaths) throws IOException {
+        if (storePaths.isEmpty() && !Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
+            return new int[] {0, 0}; // nothing to root: leave a root without Nix state as it is
+        }
         Files.createDirectories(directory);
         Set<String> present = new TreeSet<>();
         int removed = 0;

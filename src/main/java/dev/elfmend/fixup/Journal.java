@@ -100,9 +100,9 @@ public final class Journal {
 
     /** Entries for paths at or under {@code prefix} (a path inside the root). */
     public List<Entry> under(String prefix) {
-        String p = prefix.endsWith("/") ? prefix : prefix + "/";
-        return entries.values().stream().filter(e -> e.path().equals(prefix) || e.path().startsWith(p)
-                || prefix.equals("/")).toList();
+        String dir = prefix.length() > 1 && prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+        String p = dir.endsWith("/") ? dir : dir + "/";
+        return entries.values().stream().filter(e -> e.path().equals(dir) || e.path().startsWith(p)).toList();
     }
 
     public Set<String> storePaths() {

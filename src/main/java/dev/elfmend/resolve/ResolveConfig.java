@@ -13,16 +13,27 @@ import java.util.Set;
  */
 public record ResolveConfig(List<String> preferred, Set<String> profileClosure, List<ExtraLibraries> extraLibraries) {
 
-    /** Libraries a binary loads with dlopen, for files whose path (inside the root) matches a glob. */
+    /**
+     * Libraries a binary loads with dlopen, for files whose path (inside the root) matches a glob. A glob
+     * that does not start with {@code /} matches at any depth, like a .gitignore pattern: both
+     * {@code vsce-sign} and {@code *}{@code /vsce-sign} match {@code /home/u/.vscode-server/.../bin/vsce-sign}.
+     */
     public record ExtraLibraries(String glob, List<String> libraries) {
         public ExtraLibraries {
             libraries = List.copyOf(libraries);
         }
 
         boolean matches(String pathInRoot) {
-            PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + glob);
             Path p = Path.of(pathInRoot);
-            return m.matches(p) || (p.getFileName() != null && m.matches(p.getFileName()));
+            if (matcher(glob).matches(p)) {
+                return true;
+            }
+            return !glob.startsWith("/") && (matcher("**/" + glob).matches(p)
+                    || p.getFileName() != null && matcher(glob).matches(p.getFileName()));
+        }
+
+        private static PathMatcher matcher(String glob) {
+            return FileSystems.getDefault().getPathMatcher("glob:" + glob);
         }
     }
 

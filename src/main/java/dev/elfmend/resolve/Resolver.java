@@ -1,6 +1,8 @@
 package dev.elfmend.resolve;
 
+import dev.elfmend.elf.ElfClass;
 import dev.elfmend.elf.LinkKind;
+import dev.elfmend.elf.Machine;
 import dev.elfmend.store.LibraryIndex;
 import dev.elfmend.store.StoreLibrary;
 import dev.elfmend.store.StorePath;
@@ -61,6 +63,11 @@ public final class Resolver {
                 break;
             }
         }
+        if (best.note() == null && current.note() != null) {
+            // Why it needs fixing at all ("interpreter ... does not exist") is worth telling the user.
+            best = new PatchPlan(best.status(), best.interpreter(), best.runPath(), best.needs(), best.storePaths(),
+                    best.glibc(), current.note());
+        }
         return best;
     }
 
@@ -88,7 +95,7 @@ public final class Resolver {
                             ? "interpreter " + b.interpreter() + " does not exist" : null);
         }
         Set<String> stores = new LinkedHashSet<>();
-        needs.forEach(n -> addStorePath(stores, n.path()));
+        needs.forEach(n -> addWithClosure(stores, n, null));
         addStorePath(stores, b.interpreter());
         return new PatchPlan(PatchPlan.Status.OK, null, null, needs, stores, null, null);
     }
@@ -131,7 +138,7 @@ public final class Resolver {
         for (String need : wanted) {
             NeedResolution r = resolveOne(b, need, glibc, keptDirs, false);
             needs.add(r);
-            record(r, stores, newDirs);
+            record(r, glibc, stores, newDirs);
         }
         for (String extra : new LinkedHashSet<>(dlopen)) {
             if (wanted.contains(extra)) {
@@ -139,7 +146,7 @@ public final class Resolver {
             }
             NeedResolution r = resolveOne(b, extra, glibc, keptDirs, true);
             needs.add(r);
-            record(r, stores, newDirs);
+            record(r, glibc, stores, newDirs);
         }
         String interpreter = null;
         if (b.interpreter() != null) {
@@ -170,10 +177,28 @@ public final class Resolver {
         return new PatchPlan(status, setInterpreter, setRunPath, needs, stores, glibc, null);
     }
 
-    private void record(NeedResolution r, Set<String> stores, List<String> newDirs) {
+    private void record(NeedResolution r, String glibc, Set<String> stores, List<String> newDirs) {
         if (r.kind() == NeedResolution.Kind.STORE) {
             newDirs.add(r.directory());
-            addStorePath(stores, r.path());
+        }
+        addWithClosure(stores, r, glibc);
+    }
+
+    /**
+     * A need found in the store, newly or through a run path entry kept from an earlier fix, must stay a
+     * GC root, and so must what it loads in turn through its own run path (a store path's registered
+     * references may not list them).
+     */
+    private void addWithClosure(Set<String> stores, NeedResolution r, String glibc) {
+        if (r.path() == null || !r.path().startsWith(index.storeDir() + "/")) {
+            return;
+        }
+        addStorePath(stores, r.path());
+        for (StoreLibrary lib : index.candidates(r.name())) {
+            if (lib.path().equals(r.path())) {
+                dependencyProblem(lib, glibc, new HashSet<>(), 0, stores);
+                break;
+            }
         }
     }
 
@@ -224,7 +249,8 @@ public final class Resolver {
             return "wrong byte order";
         }
         if (c.machine() != b.machine()) {
-            return "wrong machine (" + c.machine() + ")";
+            ElfClass elfClass = c.elfClass() == 2 ? ElfClass.ELF64 : ElfClass.ELF32;
+            return "wrong machine (" + Machine.of(c.machine(), elfClass).name() + ")";
         }
         if (!osAbiCompatible(c.osAbi(), b.osAbi())) {
             return "incompatible OS/ABI " + c.osAbi();
@@ -233,11 +259,15 @@ public final class Resolver {
         if (!missing.isEmpty()) {
             return "missing " + String.join(", ", missing);
         }
-        return dependencyProblem(c, glibc, new HashSet<>(), 0);
+        return dependencyProblem(c, glibc, new HashSet<>(), 0, new HashSet<>());
     }
 
-    /** The candidate's own needs must resolve through its own run path, against the chosen glibc. */
-    private String dependencyProblem(StoreLibrary lib, String glibc, Set<String> visited, int depth) {
+    /**
+     * The candidate's own needs must resolve through its own run path, against the chosen glibc; the
+     * store paths they resolve to are added to {@code closure}.
+     */
+    private String dependencyProblem(StoreLibrary lib, String glibc, Set<String> visited, int depth,
+                                     Set<String> closure) {
         if (depth > MAX_DEPTH || !visited.add(lib.path())) {
             return null;
         }
@@ -259,20 +289,34 @@ public final class Resolver {
                 }
                 continue;
             }
-            StoreLibrary dep = null;
-            for (StoreLibrary c : index.candidates(need)) {
-                if (dirs.contains(c.directory()) && c.machine() == lib.machine() && c.elfClass() == lib.elfClass()
-                        && missingVersions(c, versions).isEmpty()) {
-                    dep = c;
-                    break;
-                }
-            }
+            StoreLibrary dep = firstInDirectories(dirs, need, lib);
             if (dep == null) {
                 return "its need " + need + " is not found through its run path";
             }
-            String deeper = dependencyProblem(dep, glibc, visited, depth + 1);
+            List<String> depMissing = missingVersions(dep, versions);
+            if (!depMissing.isEmpty()) {
+                return "its need " + dep.path() + " lacks " + String.join(", ", depMissing);
+            }
+            if (dep.storePath() != null) {
+                closure.add(dep.storePath());
+            }
+            String deeper = dependencyProblem(dep, glibc, visited, depth + 1, closure);
             if (deeper != null) {
                 return deeper;
+            }
+        }
+        return null;
+    }
+
+    /** What the loader would pick for {@code lib}'s need: the first run path directory with a compatible file. */
+    private StoreLibrary firstInDirectories(List<String> dirs, String need, StoreLibrary lib) {
+        List<StoreLibrary> candidates = index.candidates(need);
+        for (String dir : dirs) {
+            for (StoreLibrary c : candidates) {
+                if (c.directory().equals(dir) && c.machine() == lib.machine() && c.elfClass() == lib.elfClass()
+                        && c.bigEndian() == lib.bigEndian()) {
+                    return c;
+                }
             }
         }
         return null;

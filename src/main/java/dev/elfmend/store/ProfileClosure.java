@@ -34,7 +34,7 @@ public final class ProfileClosure {
             return starts;
         }
         try {
-            return closure(RootedFiles.host(root, "/nix/var/nix/db/db.sqlite"), storeDir, starts);
+            return closure(RootedFiles.host(root, ValidPaths.DATABASE_FILE), storeDir, starts);
         } catch (SQLException | RuntimeException e) {
             return starts;
         }

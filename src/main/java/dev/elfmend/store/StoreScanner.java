@@ -42,6 +42,7 @@ public final class StoreScanner {
     public record Refresh(LibraryIndex index, int added, int removed, boolean unchanged) {}
 
     public Refresh refresh(LibraryIndex previous) throws IOException {
+        // Taken before reading, so a change made while we read shows up as a change next time.
         LibraryIndex.Stamp stamp = currentStamp(previous.stamp().source());
         if (previous.storePathCount() > 0 && stamp.equals(previous.stamp())) {
             return new Refresh(previous, 0, 0, true);
@@ -63,19 +64,36 @@ public final class StoreScanner {
                 removed++;
             }
         }
-        LibraryIndex.Stamp finalStamp = currentStamp(valid.source());
+        LibraryIndex.Stamp finalStamp = new LibraryIndex.Stamp(stamp.storeDirModified(), stamp.databaseModified(),
+                valid.source());
         return new Refresh(new LibraryIndex(storeDir, next, finalStamp), added, removed, false);
     }
 
+    /**
+     * The store directory's and the database's modification times. Nix keeps the database in WAL mode:
+     * while the daemon holds it open, registrations land in {@code db.sqlite-wal} and the main file does
+     * not change, so the WAL file counts too — unless it is empty: opening the database read-only (as
+     * we do) creates an empty one, which must not look like a change.
+     */
     private LibraryIndex.Stamp currentStamp(ValidPaths.Source source) {
+        Path db = RootedFiles.host(root, ValidPaths.DATABASE_FILE);
+        Path wal = db.resolveSibling(db.getFileName() + "-wal");
         return new LibraryIndex.Stamp(modified(RootedFiles.host(root, storeDir)),
-                modified(RootedFiles.host(root, "/nix/var/nix/db/db.sqlite")), source);
+                Math.max(modified(db), size(wal) > 0 ? modified(wal) : 0), source);
     }
 
     private static long modified(Path p) {
         try {
             FileTime t = Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
             return t.to(java.util.concurrent.TimeUnit.MICROSECONDS);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
         } catch (IOException e) {
             return 0;
         }

@@ -25,10 +25,13 @@ public final class ValidPaths {
 
     public record Result(SortedSet<String> baseNames, Source source) {}
 
+    /** The store database, as seen inside the root. */
+    public static final String DATABASE_FILE = "/nix/var/nix/db/db.sqlite";
+
     private ValidPaths() {}
 
     public static Result read(Path root, String storeDir) throws IOException {
-        Path db = RootedFiles.host(root, "/nix/var/nix/db/db.sqlite");
+        Path db = RootedFiles.host(root, DATABASE_FILE);
         if (Files.isReadable(db)) {
             try {
                 return new Result(fromDatabase(db, storeDir), Source.DATABASE);
