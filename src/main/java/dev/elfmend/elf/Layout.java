@@ -125,11 +125,22 @@ final class Layout {
         // Which program header the segment takes, and which sections move out of the way for it.
         List<ProgramHeader> table = new ArrayList<>(phdrs);
         boolean tableGrows = false;
+        // A shared object's program headers may live in the new segment: the loader reads them from the
+        // file (AT_PHDR, which pins an executable's table to its first page, only exists for executables).
+        boolean relocateTable = rebuilding && inside(ours, h.phoff());
         if (rebuilding) {
             block = sectionsInside(ours, dynstrSection, dynamicSection, interpSection);
         } else if (table.stream().noneMatch(p -> p.type() == ProgramHeader.PT_NULL)) {
             tableGrows = true;
-            block = makeRoomForProgramHeader();
+            try {
+                block = makeRoomForProgramHeader();
+            } catch (ElfFormatException noRoom) {
+                if (!isPlainSharedObject()) {
+                    throw noRoom;
+                }
+                relocateTable = true;
+                block = List.of();
+            }
         }
         // A dynamic table that had to leave the first page (files patchelf grew keep it there) gets its own place.
         boolean dynamicInBlock = dynamicSection != null && block.stream().anyMatch(s -> s.index() == dynamicSection.index());
@@ -140,7 +151,7 @@ final class Layout {
         }
 
         // Where the segment goes.
-        long otherEnd = contentEndExcluding(ours, tableGrows);
+        long otherEnd = contentEndExcluding(ours, tableGrows && !relocateTable);
         long maxLoadEnd = 0;
         boolean oursIsHighest = true;
         for (ProgramHeader p : phdrs) {
@@ -169,6 +180,12 @@ final class Layout {
         enc.u32(header, 16, ElfRewriter.SEGMENT_FORMAT);
         enc.u64(header, 24, prefix);
         writes.add(new Rewrite.Write(segOffset, header));
+        long tableAt = -1;
+        int tableEntries = phdrs.size() + (ours == null ? 1 : 0);
+        if (relocateTable) {
+            tableAt = align(cursor, 8);
+            cursor = tableAt + (long) tableEntries * h.phentsize();
+        }
         if (!block.isEmpty()) {
             long blockAlign = Math.max(8, block.stream().mapToLong(s -> Math.max(1, s.addralign())).max().orElse(8));
             long newStart = congruent(cursor, blockStart, blockAlign);
@@ -276,7 +293,22 @@ final class Layout {
         if (updated.size() > 0xfffe) {
             throw new ElfFormatException(-1, "too many program headers to add one");
         }
-        if (tableGrows) {
+        if (relocateTable) {
+            long size = (long) updated.size() * h.phentsize();
+            for (int i = 0; i < updated.size(); i++) {
+                ProgramHeader p = updated.get(i);
+                if (p.type() == ProgramHeader.PT_PHDR) {
+                    updated.set(i, new ProgramHeader(p.index(), p.type(), p.flags(), tableAt, tableAt + vaddrOf,
+                            tableAt + vaddrOf, size, size, p.align()));
+                }
+            }
+            byte[] phoff = new byte[c.wordSize()];
+            enc.word(phoff, 0, tableAt);
+            writes.add(new Rewrite.Write(c == ElfClass.ELF64 ? 32 : 28, phoff));
+            byte[] count = new byte[2];
+            enc.u16(count, 0, updated.size());
+            writes.add(new Rewrite.Write(c == ElfClass.ELF64 ? 56 : 44, count));
+        } else if (tableGrows) {
             for (int i = 0; i < updated.size(); i++) {
                 ProgramHeader p = updated.get(i);
                 if (p.type() == ProgramHeader.PT_PHDR) {
@@ -299,7 +331,7 @@ final class Layout {
             byte[] one = enc.programHeader(updated.get(i));
             System.arraycopy(one, 0, tableBytes, i * h.phentsize(), one.length);
         }
-        writes.add(new Rewrite.Write(h.phoff(), tableBytes));
+        writes.add(new Rewrite.Write(relocateTable ? tableAt : h.phoff(), tableBytes));
 
         // Trailing payload keeps its distance to the end of the file.
         long payload = elf.trailingPayloadSize();
@@ -553,6 +585,13 @@ final class Layout {
         return p;
     }
 
+    /** A shared object that no kernel loads as a program (no interpreter, no PT_PHDR). */
+    private boolean isPlainSharedObject() {
+        return h.type() == ElfType.DYN && interpSegment == null
+                && phdrs.stream().noneMatch(p -> p.type() == ProgramHeader.PT_PHDR)
+                && elf.linkKind() == LinkKind.SHARED_OBJECT;
+    }
+
     private static void sortLoads(List<ProgramHeader> table) {
         List<Integer> positions = new ArrayList<>();
         List<ProgramHeader> loads = new ArrayList<>();
@@ -764,7 +803,10 @@ final class Layout {
     }
 
     private long contentEndExcluding(ProgramHeader segment, boolean tableGrows) {
-        long end = Math.max(c.headerSize(), h.phoff() + (h.phnum() + (tableGrows ? 1 : 0)) * h.phentsize());
+        long end = c.headerSize();
+        if (segment == null || !inside(segment, h.phoff())) {
+            end = Math.max(end, h.phoff() + (h.phnum() + (tableGrows ? 1 : 0)) * h.phentsize());
+        }
         if (h.shoff() != 0) {
             end = Math.max(end, h.shoff() + h.shnum() * h.shentsize());
         }
