@@ -48,16 +48,17 @@ public final class StoreScanner {
             return new Refresh(previous, 0, 0, true);
         }
         ValidPaths.Result valid = ValidPaths.read(root, storeDir);
-        Map<String, List<StoreLibrary>> next = new HashMap<>();
-        int added = 0;
+        Map<String, List<StoreLibrary>> next = new java.util.concurrent.ConcurrentHashMap<>();
+        List<String> fresh = new java.util.ArrayList<>();
         for (String base : valid.baseNames()) {
             if (previous.contains(base)) {
                 next.put(base, previous.librariesIn(base));
             } else {
-                next.put(base, scanStorePath(base));
-                added++;
+                fresh.add(base);
             }
         }
+        scanAll(fresh, next);
+        int added = fresh.size();
         int removed = 0;
         for (String base : previous.byStorePath().keySet()) {
             if (!next.containsKey(base)) {
@@ -99,6 +100,38 @@ public final class StoreScanner {
         }
     }
 
+    /** Scans new store paths on a few threads: the work is mostly waiting for the disk. */
+    private void scanAll(List<String> fresh, Map<String, List<StoreLibrary>> into) throws IOException {
+        if (fresh.size() < 64) {
+            fresh.forEach(base -> into.put(base, scanStorePath(base)));
+            return;
+        }
+        int threads = Math.min(8, Math.max(2, Runtime.getRuntime().availableProcessors() * 2));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "elfmend-index");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<java.util.concurrent.Future<?>> jobs = new java.util.ArrayList<>();
+            int chunk = Math.max(16, fresh.size() / (threads * 8));
+            for (int i = 0; i < fresh.size(); i += chunk) {
+                List<String> part = fresh.subList(i, Math.min(fresh.size(), i + chunk));
+                jobs.add(pool.submit(() -> part.forEach(base -> into.put(base, scanStorePath(base)))));
+            }
+            for (java.util.concurrent.Future<?> job : jobs) {
+                job.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("indexing interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("indexing failed: " + e.getCause(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** Shared objects of one store path. */
     public List<StoreLibrary> scanStorePath(String baseName) {
         List<StoreLibrary> out = new ArrayList<>();
@@ -117,10 +150,13 @@ public final class StoreScanner {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
                 String name = entry.getFileName().toString();
-                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(entry,
+                        java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (a.isDirectory()) {
                     scanDirectory(storePath, dirInRoot + "/" + name, depth + 1, out);
-                } else if (name.contains(".so")) {
-                    StoreLibrary lib = describe(storePath, dirInRoot, name);
+                } else if (name.contains(".so") && a.size() >= 64 || a.isSymbolicLink() && name.contains(".so")) {
+                    // A regular file is read where it is; only links need resolving inside the root.
+                    StoreLibrary lib = describe(storePath, dirInRoot, name, a.isRegularFile() ? entry : null);
                     if (lib != null) {
                         out.add(lib);
                     }
@@ -131,8 +167,8 @@ public final class StoreScanner {
         }
     }
 
-    private StoreLibrary describe(String storePath, String dirInRoot, String name) {
-        Path real = RootedFiles.resolve(root, dirInRoot + "/" + name);
+    private StoreLibrary describe(String storePath, String dirInRoot, String name, Path regular) {
+        Path real = regular != null ? regular : RootedFiles.resolve(root, dirInRoot + "/" + name);
         if (real == null || !Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
             return null;
         }
