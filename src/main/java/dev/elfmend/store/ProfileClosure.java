@@ -1,15 +1,12 @@
 package dev.elfmend.store;
 
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -34,19 +31,18 @@ public final class ProfileClosure {
             return starts;
         }
         try {
-            return closure(RootedFiles.host(root, ValidPaths.DATABASE_FILE), storeDir, starts);
-        } catch (SQLException | RuntimeException e) {
+            return closure(root, RootedFiles.host(root, ValidPaths.DATABASE_FILE), storeDir, starts);
+        } catch (SQLException | java.io.IOException | RuntimeException e) {
             return starts;
         }
     }
 
-    private static Set<String> closure(Path db, String storeDir, Set<String> starts) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("open_mode", "1");
+    private static Set<String> closure(Path root, Path db, String storeDir, Set<String> starts)
+            throws SQLException, java.io.IOException {
         Set<String> seen = new TreeSet<>(starts);
         Deque<String> todo = new ArrayDeque<>(starts);
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db, props);
-             PreparedStatement q = c.prepareStatement("SELECT v2.path FROM ValidPaths v1 JOIN Refs r ON r.referrer = "
+        try (StoreDatabase d = StoreDatabase.open(root, db);
+             PreparedStatement q = d.connection().prepareStatement("SELECT v2.path FROM ValidPaths v1 JOIN Refs r ON r.referrer = "
                      + "v1.id JOIN ValidPaths v2 ON v2.id = r.reference WHERE v1.path = ?")) {
             while (!todo.isEmpty()) {
                 q.setString(1, storeDir + "/" + todo.pop());

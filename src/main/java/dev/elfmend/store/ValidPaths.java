@@ -4,12 +4,9 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Properties;
 import java.util.TreeSet;
 import java.util.SortedSet;
 
@@ -34,20 +31,19 @@ public final class ValidPaths {
         Path db = RootedFiles.host(root, DATABASE_FILE);
         if (Files.isReadable(db)) {
             try {
-                return new Result(fromDatabase(db, storeDir), Source.DATABASE);
-            } catch (SQLException | RuntimeException e) {
+                return new Result(fromDatabase(root, db, storeDir), Source.DATABASE);
+            } catch (SQLException | IOException | RuntimeException e) {
                 // Unreadable for this user (WAL needs write access to the directory) or locked: fall back.
             }
         }
         return new Result(fromListing(RootedFiles.host(root, storeDir)), Source.LISTING);
     }
 
-    private static SortedSet<String> fromDatabase(Path db, String storeDir) throws SQLException {
-        Properties props = new Properties();
-        props.setProperty("open_mode", "1"); // SQLITE_OPEN_READONLY
+    private static SortedSet<String> fromDatabase(Path root, Path db, String storeDir)
+            throws SQLException, IOException {
         SortedSet<String> out = new TreeSet<>();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db, props);
-             Statement s = c.createStatement();
+        try (StoreDatabase d = StoreDatabase.open(root, db);
+             Statement s = d.connection().createStatement();
              ResultSet rs = s.executeQuery("SELECT path FROM ValidPaths")) {
             String prefix = storeDir + "/";
             while (rs.next()) {
