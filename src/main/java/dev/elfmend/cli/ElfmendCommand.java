@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
         description = "Makes foreign Linux binaries run on NixOS and in Nix-based containers by rewriting "
                 + "their ELF interpreter and run path.",
         subcommands = {InspectCommand.class, PatchelfCommand.class, CheckCommand.class, FixCommand.class,
-                UndoCommand.class, IndexCommand.class, WatchCommand.class, DemoCommand.class})
+                UndoCommand.class, IndexCommand.class, WatchCommand.class, DockerCommand.class,
+                DemoCommand.class})
 final class ElfmendCommand implements Runnable {
 
     @Spec
