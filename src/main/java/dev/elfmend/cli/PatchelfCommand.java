@@ -2,6 +2,7 @@ package dev.elfmend.cli;
 
 import dev.elfmend.elf.ElfEdits;
 import dev.elfmend.elf.ElfFile;
+import dev.elfmend.elf.ElfType;
 import dev.elfmend.fixup.ElfPatcher;
 import dev.elfmend.fixup.OpenElf;
 import dev.elfmend.fixup.RunPaths;
@@ -10,6 +11,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -139,8 +141,10 @@ final class PatchelfCommand implements Callable<Integer> {
                 out.println(elf.interpreter().orElseThrow(() -> new IOException(
                         "cannot find section '.interp'. The input file is most likely statically linked")));
             }
-            if (printSoname) {
-                elf.soname().ifPresent(out::println);
+            boolean library = elf.header().type() == ElfType.DYN;
+            if (printSoname && library) {
+                // Like patchelf: nothing for executables or an empty soname.
+                elf.soname().filter(s -> !s.isEmpty()).ifPresent(out::println);
             }
             if (printRpath) {
                 out.println(elf.runPath().or(elf::rPath).orElse(""));
@@ -148,13 +152,17 @@ final class PatchelfCommand implements Callable<Integer> {
             if (printNeeded) {
                 elf.needed().forEach(out::println);
             }
+            // patchelf sets a soname only on ET_DYN files and silently ignores the option for executables.
+            if (setSoname != null && library) {
+                edits.soname(setSoname);
+            }
             String current = elf.runPath().or(elf::rPath).orElse(null);
             if (shrinkRpath) {
                 List<String> prefixes = allowedRpathPrefixes == null ? List.of()
                         : List.of(allowedRpathPrefixes.split(":"));
-                String shrunk = RunPaths.shrink(current, elf, file, prefixes);
-                if (current != null && !shrunk.equals(current)) {
-                    edits.runPath(shrunk);
+                if (current != null) {
+                    // Set even when unchanged: like patchelf, shrinking also turns DT_RPATH into DT_RUNPATH.
+                    edits.runPath(RunPaths.shrink(current, elf, file, prefixes));
                 }
             } else if (removeRpath) {
                 edits.removeRunPath();
@@ -165,9 +173,6 @@ final class PatchelfCommand implements Callable<Integer> {
             }
         }
         edits.runPathTag(forceRpath ? ElfEdits.RunPathTag.RPATH : ElfEdits.RunPathTag.RUNPATH);
-        if (setSoname != null) {
-            edits.soname(setSoname);
-        }
         if (setInterpreter != null) {
             edits.interpreter(setInterpreter);
         }
@@ -175,13 +180,17 @@ final class PatchelfCommand implements Callable<Integer> {
         for (int i = 0; i + 1 < replaceNeeded.size(); i += 2) {
             edits.replaceNeeded(replaceNeeded.get(i), replaceNeeded.get(i + 1));
         }
-        addNeeded.forEach(edits::addNeeded);
+        // patchelf keeps the libraries to add in a sorted set and puts them first in that order.
+        new TreeSet<>(addNeeded).forEach(edits::addNeeded);
         for (int i = 0; i + 2 < replaceVersionNeed.size(); i += 3) {
             edits.renameVersionNeed(replaceVersionNeed.get(i), replaceVersionNeed.get(i + 1),
                     replaceVersionNeed.get(i + 2));
         }
         edits.pageSize(pageSize);
-        Path target = output != null ? output : file;
-        new ElfPatcher(null).patch(file.toRealPath(), target, edits.build());
+        // Like patchelf, a symlink names the file to edit: the link stays, its target is replaced. Same path
+        // for source and target when editing in place, so an edit that changes nothing touches nothing.
+        Path source = file.toRealPath();
+        Path target = output != null ? output : source;
+        new ElfPatcher(null).patch(source, target, edits.build());
     }
 }

@@ -17,6 +17,9 @@ import java.util.Set;
 final class Layout {
 
     private static final int SPARE_DYNAMIC_SLOTS = 4;
+    /** String-valued tags besides NEEDED, SONAME, RPATH, RUNPATH: FILTER, AUXILIARY, CONFIG, DEPAUDIT, AUDIT. */
+    private static final Set<Long> OTHER_STRING_TAGS = Set.of(0x7fffffffL, 0x7ffffffdL, 0x6ffffefaL, 0x6ffffefbL,
+            0x6ffffefcL);
     private static final Set<Long> POINTER_TAGS = Set.of(4L, 5L, 6L, 7L, 17L, 23L, 36L, DynamicEntry.DT_GNU_HASH,
             DynamicEntry.DT_VERSYM, DynamicEntry.DT_VERNEED, DynamicEntry.DT_VERDEF);
 
@@ -406,8 +409,10 @@ final class Layout {
                 deferred.add(() -> setter.accept(found));
                 return;
             }
-            if (!relocate && oldOffset >= 0 && fitsInPlace(oldOffset, bytes.length - 1)) {
-                inPlace.add(new long[] {oldOffset, bytes.length - 1});
+            long oldLength = !relocate && oldOffset >= 0 ? fitsInPlace(oldOffset, bytes.length - 1) : -1;
+            if (oldLength >= 0) {
+                // The whole old string is overwritten, its tail with zeros: no stale path fragment stays behind.
+                inPlace.add(new long[] {oldOffset, oldLength});
                 inPlaceText.add(text);
                 deferred.add(() -> setter.accept(oldOffset));
                 return;
@@ -425,12 +430,15 @@ final class Layout {
             return size;
         }
 
-        /** The old string at {@code offset} is long enough and no other reference shares its bytes. */
-        private boolean fitsInPlace(long offset, int newLength) throws IOException {
+        /**
+         * The length of the old string at {@code offset} when it is long enough and no other reference shares
+         * its bytes, else -1.
+         */
+        private long fitsInPlace(long offset, int newLength) throws IOException {
             String old = dyn.strings.cString(offset);
             int oldLength = old.getBytes(StandardCharsets.UTF_8).length;
             if (newLength > oldLength || (offset > 0 && dyn.strings.byteAt(offset - 1) != 0)) {
-                return false;
+                return -1;
             }
             int self = 0;
             for (long r : references()) {
@@ -439,22 +447,22 @@ final class Layout {
                         self++;
                         continue;
                     }
-                    return false;
+                    return -1;
                 }
             }
             for (long[] taken : inPlace) {
                 if (taken[0] == offset) {
-                    return false;
+                    return -1;
                 }
             }
-            return true;
+            return oldLength;
         }
 
         private List<Long> references() throws IOException {
             if (references == null) {
                 List<Long> refs = new ArrayList<>();
                 for (DynamicEntry e : dyn.entries) {
-                    if (e.isStringReference()) {
+                    if (e.isStringReference() || OTHER_STRING_TAGS.contains(e.tag())) {
                         refs.add(e.value());
                     }
                 }

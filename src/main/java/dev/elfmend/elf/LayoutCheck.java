@@ -28,6 +28,7 @@ public final class LayoutCheck {
         checkLoads(after, problems);
         checkSections(after, problems);
         checkSegmentsMatchSections(after, problems);
+        checkNoteSegments(after, problems);
         checkDynamicPointers(after, problems);
         return problems;
     }
@@ -121,6 +122,25 @@ public final class LayoutCheck {
                     problems.add(name + " section and segment disagree");
                 }
             });
+        }
+    }
+
+    /** PT_NOTE and PT_GNU_PROPERTY start where a note section starts, at its address (notes move in blocks). */
+    private static void checkNoteSegments(ElfFile elf, List<String> problems) {
+        if (elf.sectionHeaders().isEmpty()) {
+            return;
+        }
+        for (ProgramHeader p : elf.programHeaders()) {
+            boolean note = p.type() == ProgramHeader.PT_NOTE;
+            if ((!note && p.type() != ProgramHeader.PT_GNU_PROPERTY) || p.filesz() == 0) {
+                continue;
+            }
+            boolean starts = elf.sectionHeaders().stream().anyMatch(s -> s.type() == SectionHeader.SHT_NOTE
+                    && s.offset() == p.offset() && s.addr() == p.vaddr());
+            if (!starts) {
+                problems.add((note ? "PT_NOTE" : "PT_GNU_PROPERTY") + " at offset 0x" + Long.toHexString(p.offset())
+                        + " does not start at a note section");
+            }
         }
     }
 

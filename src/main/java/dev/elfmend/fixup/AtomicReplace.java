@@ -54,18 +54,30 @@ public final class AtomicReplace {
      */
     public static void replace(Path source, Path target, Path tempDir, Editor editor) throws IOException {
         FileState before = FileState.of(source);
+        try (FileChannel original = FileChannel.open(source, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            replace(source, before, original, target, tempDir, editor);
+        }
+    }
+
+    /**
+     * {@link #replace(Path, Path, Path, Editor)} for a caller that has already read {@code source} through
+     * {@code original} (and planned its edit from those bytes): {@code before} must have been taken before
+     * {@code original} was opened, so any change to the file since then is detected before the rename.
+     */
+    static void replace(Path source, FileState before, FileChannel original, Path target, Path tempDir,
+                        Editor editor) throws IOException {
         Path dir = tempDir != null ? tempDir : parentOf(target);
         Path temp = dir.resolve(TEMP_PREFIX + HexFormat.of().formatHex(randomBytes()) + TEMP_SUFFIX);
         boolean done = false;
-        try (FileChannel original = FileChannel.open(source, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-             FileChannel copy = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        try (FileChannel copy = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                      StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
                      PosixFilePermissions.asFileAttribute(Set.of(PosixFilePermission.OWNER_READ,
                              PosixFilePermission.OWNER_WRITE)))) {
             copyAll(original, copy);
             editor.edit(original, copy);
-            copy.force(true);
+            // Owner and mode before the fsync, so they are as durable as the content when the rename lands.
             applyOwnerAndMode(temp, before);
+            copy.force(true);
             if (!before.equals(FileState.of(source))) {
                 throw new ConcurrentChangeException(source);
             }
