@@ -25,7 +25,8 @@ glibc=$(nix-store --store "$root" --add "$work/pkgs/glibc-2.36" 2>/dev/null | ta
 cp -L /usr/lib/x86_64-linux-gnu/{libstdc++.so.6,libgcc_s.so.1} "$work/pkgs/gcc-12-lib/lib/"
 patchelf --set-rpath "\$ORIGIN:$glibc/lib" "$work/pkgs/gcc-12-lib/lib/"*
 nix-store --store "$root" --add "$work/pkgs/gcc-12-lib" >/dev/null 2>&1
-flags=(-Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxMetaspaceSize=64m
-       -XX:ReservedCodeCacheSize=32m --enable-native-access=ALL-UNNAMED)
+# The flags of systemd/elfmend.service (ELFMEND_JAVA_OPTS), read from the unit so the two stay one.
+read -r -a flags <<< "$(sed -n 's/^Environment="ELFMEND_JAVA_OPTS=\(.*\)"$/\1/p' systemd/elfmend.service)"
+flags+=(--enable-native-access=ALL-UNNAMED)
 echo "node: $(stat -c %s "$cache/node/bin/node") bytes; runs: $runs; daemon flags: ${flags[*]}; $(date -u +%Y-%m-%d)"
 "$java" bench/WatchLatency.java "$jar" "$root" "$root/home/u/.vscode-server" "$cache/node/bin/node" "$runs" -- "${flags[@]}"

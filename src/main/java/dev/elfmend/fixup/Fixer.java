@@ -78,16 +78,58 @@ public final class Fixer {
                 listener.fileFound(f);
             });
             try {
-                for (Path f : files) {
-                    FileResult r = fixFile(f, tempDir);
-                    results.add(r);
-                    listener.fileDone(r);
-                }
+                results.addAll(fixAll(files, tempDir, listener));
             } finally {
                 removeIfEmpty(tempDir);
             }
         }
         return results;
+    }
+
+    /**
+     * Fixes files on a couple of threads: each patch mostly waits for its fsync, so two at a time
+     * roughly halve a tree's wall time. Results come back in the order of {@code files}.
+     */
+    private List<FileResult> fixAll(List<Path> files, Path tempDir, Listener listener) throws IOException {
+        int threads = Math.min(files.size(), Math.max(2, Runtime.getRuntime().availableProcessors()));
+        if (threads <= 1) {
+            List<FileResult> out = new ArrayList<>();
+            for (Path f : files) {
+                FileResult r = fixFile(f, tempDir);
+                out.add(r);
+                listener.fileDone(r);
+            }
+            return out;
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "elfmend-fix");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<java.util.concurrent.Future<FileResult>> jobs = new ArrayList<>();
+            for (Path f : files) {
+                jobs.add(pool.submit(() -> {
+                    FileResult r = fixFile(f, tempDir);
+                    synchronized (listener) {
+                        listener.fileDone(r);
+                    }
+                    return r;
+                }));
+            }
+            List<FileResult> out = new ArrayList<>();
+            for (java.util.concurrent.Future<FileResult> job : jobs) {
+                out.add(job.get());
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException(e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** Fixes one file; {@code tempDir} must be on its filesystem and outside any directory that is counted. */

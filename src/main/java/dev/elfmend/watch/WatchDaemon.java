@@ -77,6 +77,7 @@ public final class WatchDaemon implements AutoCloseable {
     private final AtomicBoolean overflowWarned = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean persistScheduled = new AtomicBoolean();
+    private final AtomicBoolean idleCollectionScheduled = new AtomicBoolean();
     private volatile Fixer fixer;
     private volatile long storeStamp;
 
@@ -317,6 +318,28 @@ public final class WatchDaemon implements AutoCloseable {
             return;
         }
         listener.fileDone(result);
+        scheduleIdleCollection();
+    }
+
+    /**
+     * Patching node briefly needs tens of megabytes; once the daemon is idle again, one full
+     * collection lets the heap shrink back (with the units' MaxHeapFreeRatio), so an idle daemon stays small.
+     */
+    private void scheduleIdleCollection() {
+        if (idleCollectionScheduled.compareAndSet(false, true)) {
+            try {
+                scheduler.schedule(() -> {
+                    idleCollectionScheduled.set(false);
+                    if (backlog() == 0) {
+                        System.gc();
+                    } else {
+                        scheduleIdleCollection();
+                    }
+                }, 2, TimeUnit.SECONDS);
+            } catch (RejectedExecutionException e) {
+                idleCollectionScheduled.set(false);
+            }
+        }
     }
 
     private void schedulePersist() {
