@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -162,9 +161,5 @@ final class FixCommand implements Callable<Integer> {
                 err.flush();
             }
         }
-    }
-
-    static EnumMap<Fixer.Outcome, Integer> emptyCounts() {
-        return new EnumMap<>(Fixer.Outcome.class);
     }
 }

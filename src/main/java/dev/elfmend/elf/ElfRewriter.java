@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -184,18 +183,6 @@ public final class ElfRewriter {
     /** Zero bytes; used to clear vacated space. */
     static byte[] zeros(long n) {
         return new byte[(int) n];
-    }
-
-    static Map<String, Long> indexStrings(List<String> texts) {
-        Map<String, Long> out = new LinkedHashMap<>();
-        long at = 0;
-        for (String t : texts) {
-            if (!out.containsKey(t)) {
-                out.put(t, at);
-                at += t.getBytes(StandardCharsets.UTF_8).length + 1;
-            }
-        }
-        return out;
     }
 
     static byte[] concat(Map<String, Long> index) {

@@ -53,8 +53,7 @@ public final class ElfFiles {
             while (head.hasRemaining() && ch.read(head) > 0) {
                 // keep reading until four bytes or end of file
             }
-            byte[] b = head.array();
-            return head.position() == 4 && b[0] == 0x7f && b[1] == 'E' && b[2] == 'L' && b[3] == 'F';
+            return dev.elfmend.elf.ElfReader.hasElfMagic(head.array(), head.position());
         } catch (IOException e) {
             return false;
         }
