@@ -96,7 +96,8 @@ class HostAgentIT {
             } catch (AssertionError e) {
                 throw new AssertionError(e.getMessage() + "\nagent log:\n" + read(log), e);
             }
-            assertTrue(read(log).contains("patched " + NODE), read(log));
+            // The file is in place a moment before the agent's log line about it is written.
+            Awaits.until("the agent logs the patch", PATIENCE, () -> read(log).contains("patched " + NODE));
             assertTrue(exec(bystander, NODE, "--version").getExitCode() != 0, "node cannot run unpatched");
             assertEquals(original, exec(bystander, "sha256sum", NODE).getStdout().split(" ")[0],
                     "the container that did not opt in is untouched byte for byte");
