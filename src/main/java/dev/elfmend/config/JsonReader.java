@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON parser for the configuration file: objects become ordered maps, arrays lists,
+ * A small strict JSON parser (the configuration file; tests read elfmend's JSON output with it too): objects become ordered maps, arrays lists,
  * numbers longs or doubles. Errors name the line and column.
  */
-final class JsonReader {
+public final class JsonReader {
 
     private final String text;
     private int at;
@@ -18,7 +18,7 @@ final class JsonReader {
         this.text = text;
     }
 
-    static Object parse(String text) throws ConfigException {
+    public static Object parse(String text) throws ConfigException {
         JsonReader r = new JsonReader(text);
         r.space();
         Object value = r.value(0);
