@@ -9,6 +9,8 @@ import java.util.Objects;
 /** Factories for {@link ByteSource}. */
 public final class ByteSources {
 
+    private static final int MAX_READ = 64 << 10;
+
     private ByteSources() {}
 
     /** A source over an open file channel, read with positional reads (the channel's position is untouched). */
@@ -22,14 +24,18 @@ public final class ByteSources {
 
             @Override
             public void readFully(long position, byte[] dst, int off, int len) throws IOException {
-                ByteBuffer buffer = ByteBuffer.wrap(dst, off, len);
                 long at = position;
-                while (buffer.hasRemaining()) {
-                    int n = channel.read(buffer, at);
+                int done = 0;
+                while (done < len) {
+                    // The JDK reads a heap buffer through a temporary direct buffer of the same size and keeps
+                    // it per thread; small slices keep that cache small in a long-running daemon.
+                    ByteBuffer slice = ByteBuffer.wrap(dst, off + done, Math.min(len - done, MAX_READ));
+                    int n = channel.read(slice, at);
                     if (n < 0) {
                         throw new EOFException("unexpected end of file at offset " + at);
                     }
                     at += n;
+                    done += n;
                 }
             }
         };

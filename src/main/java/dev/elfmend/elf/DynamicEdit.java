@@ -36,7 +36,7 @@ final class DynamicEdit {
     final List<Entry> entries = new ArrayList<>();
     final List<String> changes = new ArrayList<>();
 
-    DynamicEdit(DynamicInfo dynamic) throws ElfFormatException {
+    DynamicEdit(DynamicInfo dynamic) throws java.io.IOException {
         for (int i = 0; i < dynamic.entries.size(); i++) {
             DynamicEntry e = dynamic.entries.get(i);
             String text = e.isStringReference() ? dynamic.strings.cString(e.value()) : null;

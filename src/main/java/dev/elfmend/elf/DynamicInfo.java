@@ -15,14 +15,14 @@ final class DynamicInfo {
     final long offset;
     final int slots;
     final List<DynamicEntry> entries;
-    final Region strings;
+    final StringTable strings;
     final String soname;
     final List<String> needed;
     final String runPath;
     final String rPath;
     final long stringTableOffset;
 
-    private DynamicInfo(long offset, int slots, List<DynamicEntry> entries, Region strings, String soname,
+    private DynamicInfo(long offset, int slots, List<DynamicEntry> entries, StringTable strings, String soname,
                         List<String> needed, String runPath, String rPath, Long stringTableOffset) {
         this.offset = offset;
         this.slots = slots;
@@ -71,7 +71,7 @@ final class DynamicInfo {
             }
             entries.add(new DynamicEntry(tag, value));
         }
-        Region strings = null;
+        StringTable strings = null;
         Long stringsOffset = null;
         long strtab = value(entries, DynamicEntry.DT_STRTAB);
         if (strtab != -1) {
@@ -84,7 +84,7 @@ final class DynamicInfo {
                 }
                 strSize = s.size();
             }
-            strings = in.region(strOffset, strSize, "dynamic string table");
+            strings = new StringTable(in, strOffset, strSize, "dynamic string table");
             stringsOffset = strOffset;
         } else if (entries.stream().anyMatch(DynamicEntry::isStringReference)) {
             throw new ElfFormatException(offset, "dynamic section names strings but has no DT_STRTAB");

@@ -138,6 +138,14 @@ public final class ElfFile {
         return symbols;
     }
 
+    /** The string-table offset of each dynamic symbol's name (what shares a string), without the names. */
+    synchronized long[] dynamicSymbolNameOffsets() throws IOException {
+        if (symbols != null) {
+            return symbols.stream().mapToLong(DynamicSymbol::nameOffset).toArray();
+        }
+        return symbolTable.nameOffsets();
+    }
+
     /**
      * For each library this file needs versions from: version name -> the undefined symbols bound to
      * it (sorted), in the order of .gnu.version_r. Versions no symbol uses still appear, with no symbols.

@@ -52,6 +52,15 @@ final class FileInput {
         return new Region(bytes, offset, order, what);
     }
 
+    /** Reads {@code len} bytes at {@code offset} into {@code dst} after checking they lie inside the file. */
+    void read(long offset, byte[] dst, int off, int len) throws IOException {
+        if (!inBounds(offset, len)) {
+            throw new ElfFormatException(offset, len + " bytes at 0x" + Long.toHexString(offset)
+                    + " extend past the end of the file (" + size + " bytes)");
+        }
+        source.readFully(offset, dst, off, len);
+    }
+
     /** Like {@link #region} but clipped to the end of the file instead of failing. */
     Region regionUpTo(long offset, long length, String what) throws IOException {
         if (offset < 0 || offset > size) {

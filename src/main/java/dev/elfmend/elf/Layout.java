@@ -40,6 +40,7 @@ final class Layout {
 
     private final List<Rewrite.Op> copies = new ArrayList<>();
     private final List<Rewrite.Op> writes = new ArrayList<>();
+    private final Map<String, Long> stringsFound = new HashMap<>();
     private long newSize;
     private boolean grew;
 
@@ -191,6 +192,12 @@ final class Layout {
         }
         if (!block.isEmpty()) {
             long blockAlign = Math.max(8, block.stream().mapToLong(s -> Math.max(1, s.addralign())).max().orElse(8));
+            if (Long.bitCount(blockAlign) != 1 || blockAlign > maxAlign) {
+                // The block keeps its offset modulo this; more than the segment's own alignment cannot be kept.
+                SectionHeader odd = block.stream().max(Comparator.comparingLong(SectionHeader::addralign)).orElseThrow();
+                throw new ElfFormatException(odd.offset(), "section " + odd.name() + " asks for alignment "
+                        + odd.addralign() + ", more than the added segment's " + maxAlign + "; cannot move it");
+            }
             long newStart = congruent(cursor, blockStart, blockAlign);
             blockDelta = newStart - blockStart;
             long oldAddr = block.get(0).addr() - (block.get(0).offset() - blockStart);
@@ -404,7 +411,7 @@ final class Layout {
                 return;
             }
             byte[] bytes = (text + "\0").getBytes(StandardCharsets.UTF_8);
-            long found = dyn.strings.find(bytes, prefix);
+            long found = findString(bytes, prefix);
             if (found >= 0) {
                 deferred.add(() -> setter.accept(found));
                 return;
@@ -471,8 +478,8 @@ final class Layout {
                     n.versions().forEach(v -> refs.add(v.nameOffset()));
                 }
                 refs.addAll(elf.versionTables().definitionNameOffsets);
-                for (DynamicSymbol s : elf.dynamicSymbols()) {
-                    refs.add(s.nameOffset());
+                for (long nameOffset : elf.dynamicSymbolNameOffsets()) {
+                    refs.add(nameOffset);
                 }
                 references = refs;
             }
@@ -503,6 +510,17 @@ final class Layout {
         long relocatedSize() {
             return prefix + appendedSize();
         }
+    }
+
+    /** Where the table already holds {@code bytes} (before {@code limit}), or -1; each scan is done once per plan. */
+    private long findString(byte[] bytes, long limit) throws IOException {
+        String key = limit + ":" + new String(bytes, StandardCharsets.ISO_8859_1);
+        Long known = stringsFound.get(key);
+        if (known == null) {
+            known = dyn.strings.find(bytes, limit);
+            stringsFound.put(key, known);
+        }
+        return known;
     }
 
     private long stringPrefix() throws IOException {
@@ -763,6 +781,9 @@ final class Layout {
             return;
         }
         int entry = c.symbolSize();
+        // By section index: node's .symtab has hundreds of thousands of entries, each looked up here.
+        long[][] movedBy = new long[java.util.Collections.max(moved.keySet()) + 1][];
+        moved.forEach((index, m) -> movedBy[index] = m);
         for (SectionHeader table : shdrs) {
             if ((table.type() != SectionHeader.SHT_SYMTAB && table.type() != SectionHeader.SHT_DYNSYM)
                     || table.size() < entry) {
@@ -777,7 +798,7 @@ final class Layout {
                 for (int k = 0; k < n; k++) {
                     long at = (long) k * entry;
                     int shndx = c == ElfClass.ELF64 ? r.u16(at + 6) : r.u16(at + 14);
-                    long[] m = moved.get(shndx);
+                    long[] m = shndx < movedBy.length ? movedBy[shndx] : null;
                     if (m == null) {
                         continue;
                     }

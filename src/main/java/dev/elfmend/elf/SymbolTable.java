@@ -29,27 +29,21 @@ final class SymbolTable {
     }
 
     List<DynamicSymbol> read() throws IOException {
-        long address = dynamic.value(DynamicEntry.DT_SYMTAB);
-        if (address == -1 || dynamic.strings == null) {
+        Region table = table();
+        if (table == null) {
             return List.of();
         }
         ElfClass c = header.elfClass();
-        long offset = addresses.requireOffset(address, "DT_SYMTAB", dynamic.offset);
-        long count = count(address);
-        if (count <= 0) {
-            return List.of();
-        }
         int entry = c.symbolSize();
-        if (count > FileInput.MAX_REGION / entry) {
-            throw new ElfFormatException(offset, "dynamic symbol table with " + count + " entries is implausible");
-        }
-        Region table = in.region(offset, count * entry, "dynamic symbol table");
+        long count = table.length() / entry;
         Region versym = null;
         long versymAddress = dynamic.value(DynamicEntry.DT_VERSYM);
         if (versymAddress != -1) {
             long versymOffset = addresses.requireOffset(versymAddress, "DT_VERSYM", dynamic.offset);
             versym = in.region(versymOffset, count * 2, "symbol version table");
         }
+        // Every name is wanted, in hash order rather than table order: read the table whole this once.
+        Region strings = in.region(dynamic.strings.base(), dynamic.strings.length(), "dynamic string table");
         List<DynamicSymbol> out = new ArrayList<>((int) count);
         for (int i = 0; i < count; i++) {
             long at = (long) i * entry;
@@ -69,7 +63,7 @@ final class SymbolTable {
                 info = table.u8(at + 12);
                 shndx = table.u16(at + 14);
             }
-            String name = dynamic.strings.cString(nameIndex);
+            String name = strings.cString(nameIndex);
             String version = null;
             String file = null;
             boolean hidden = false;
@@ -85,6 +79,38 @@ final class SymbolTable {
             out.add(new DynamicSymbol(i, name, nameIndex, value, size, info >> 4, info & 0xf, shndx, version, file, hidden));
         }
         return List.copyOf(out);
+    }
+
+    /** The string-table offset of each symbol's name, without reading the names. */
+    long[] nameOffsets() throws IOException {
+        Region table = table();
+        if (table == null) {
+            return new long[0];
+        }
+        int entry = header.elfClass().symbolSize();
+        long[] out = new long[table.length() / entry];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = table.u32((long) i * entry);
+        }
+        return out;
+    }
+
+    /** The symbol entries, or null when the file has none. */
+    private Region table() throws IOException {
+        long address = dynamic.value(DynamicEntry.DT_SYMTAB);
+        if (address == -1 || dynamic.strings == null) {
+            return null;
+        }
+        long offset = addresses.requireOffset(address, "DT_SYMTAB", dynamic.offset);
+        long count = count(address);
+        if (count <= 0) {
+            return null;
+        }
+        int entry = header.elfClass().symbolSize();
+        if (count > FileInput.MAX_REGION / entry) {
+            throw new ElfFormatException(offset, "dynamic symbol table with " + count + " entries is implausible");
+        }
+        return in.region(offset, count * entry, "dynamic symbol table");
     }
 
     private long count(long address) throws IOException {
