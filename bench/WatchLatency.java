@@ -15,21 +15,17 @@ import java.util.Objects;
  * tree the way tar closes it (a rename into place), and the time until elfmend's atomic replace puts
  * the patched file at that path (its inode changes) is measured, over many runs. Then the idle daemon's
  * RSS and CPU use over a quiet minute.
- * Usage: java bench/WatchLatency.java JAR ROOT TREE NODE RUNS -- DAEMON-JVM-FLAGS...
+ * Usage: java bench/WatchLatency.java LAUNCHER ROOT TREE NODE RUNS (ELFMEND_JAR, ELFMEND_JAVA_OPTS in the environment)
  */
 public class WatchLatency {
     public static void main(String[] a) throws Exception {
-        String jar = a[0];
+        String launcher = a[0];
         Path root = Path.of(a[1]);
         Path tree = Path.of(a[2]);
         Path node = Path.of(a[3]);
         int runs = Integer.parseInt(a[4]);
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (int i = 6; i < a.length; i++) {
-            command.add(a[i]);
-        }
-        command.addAll(List.of("-jar", jar, "watch", "--root", root.toString(), "--tree", tree.toString(),
+        // Started the way the units start it: the launcher, with the units' JVM flags in ELFMEND_JAVA_OPTS.
+        List<String> command = new ArrayList<>(List.of(launcher, "watch", "--root", root.toString(), "--tree", tree.toString(),
                 "--cache-dir", root.resolve("../cache").normalize().toString(),
                 "--state-dir", root.resolve("../state").normalize().toString()));
         Process daemon = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -25,8 +25,9 @@ glibc=$(nix-store --store "$root" --add "$work/pkgs/glibc-2.36" 2>/dev/null | ta
 cp -L /usr/lib/x86_64-linux-gnu/{libstdc++.so.6,libgcc_s.so.1} "$work/pkgs/gcc-12-lib/lib/"
 patchelf --set-rpath "\$ORIGIN:$glibc/lib" "$work/pkgs/gcc-12-lib/lib/"*
 nix-store --store "$root" --add "$work/pkgs/gcc-12-lib" >/dev/null 2>&1
-# The flags of systemd/elfmend.service (ELFMEND_JAVA_OPTS), read from the unit so the two stay one.
-read -r -a flags <<< "$(sed -n 's/^Environment="ELFMEND_JAVA_OPTS=\(.*\)"$/\1/p' systemd/elfmend.service)"
-flags+=(--enable-native-access=ALL-UNNAMED)
-echo "node: $(stat -c %s "$cache/node/bin/node") bytes; runs: $runs; daemon flags: ${flags[*]}; $(date -u +%Y-%m-%d)"
-"$java" bench/WatchLatency.java "$jar" "$root" "$root/home/u/.vscode-server" "$cache/node/bin/node" "$runs" -- "${flags[@]}"
+# The daemon runs as systemd/elfmend.service runs it: the launcher with the unit's ELFMEND_JAVA_OPTS,
+# read from the unit so the two stay one.
+ELFMEND_JAVA_OPTS=$(sed -n 's/^Environment="ELFMEND_JAVA_OPTS=\(.*\)"$/\1/p' systemd/elfmend.service)
+export ELFMEND_JAVA_OPTS ELFMEND_JAR=$jar
+echo "node: $(stat -c %s "$cache/node/bin/node") bytes; runs: $runs; daemon flags: $ELFMEND_JAVA_OPTS; $(date -u +%Y-%m-%d)"
+"$java" bench/WatchLatency.java src/main/scripts/elfmend "$root" "$root/home/u/.vscode-server" "$cache/node/bin/node" "$runs"
