@@ -1,5 +1,6 @@
 package dev.elfmend.cli;
 
+import ch.qos.logback.classic.Level;
 import dev.elfmend.docker.ContainerAgent;
 import dev.elfmend.docker.ContainerInfo;
 import dev.elfmend.docker.ContainerTrees;
@@ -40,6 +41,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class DockerCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger("elfmend");
+    private static final String SHADED_HTTP_CLIENT = "com.github.dockerjava.zerodep.shaded.org.apache.hc";
 
     @Spec
     CommandSpec spec;
@@ -62,6 +64,7 @@ final class DockerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        quietTransportLogs();
         DockerGateway gateway = DockerJavaGateway.fromEnvironment();
         ContainerWatches watches = new ContainerWatches(trees, cacheDir, Duration.ofMillis(settleMillis));
         ContainerAgent agent = new ContainerAgent(gateway, new OptIn(devcontainers), watches);
@@ -76,6 +79,18 @@ final class DockerCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
+    /**
+     * While the engine is down, docker-java's HTTP client reports every refused connection at INFO; the
+     * agent says once per attempt what happened and when it retries. {@code -v} shows them again.
+     */
+    private static void quietTransportLogs() {
+        if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root
+                && root.getLevel() != null && root.getLevel().isGreaterOrEqual(Level.INFO)
+                && LoggerFactory.getLogger(SHADED_HTTP_CLIENT) instanceof ch.qos.logback.classic.Logger http) {
+            http.setLevel(Level.WARN);
+        }
+    }
+
     /** Store options for a container: its root through /proc, its own store, a cache of its own. */
     static StoreOptions storeFor(ContainerInfo container, Path root, Path cacheDir) {
         StoreOptions store = new StoreOptions();
@@ -86,12 +101,23 @@ final class DockerCommand implements Callable<Integer> {
         return store;
     }
 
-    /** One watch daemon per attached container. */
+    /**
+     * One watch daemon per attached container. The trees are worked out again on every refresh: a home
+     * created after the container started (a user added by a setup script) gets its trees watched too.
+     */
     static final class ContainerWatches implements ContainerAgent.Handler {
         private final List<String> trees;
         private final Path cacheDir;
         private final Duration settle;
-        private final Map<String, WatchDaemon> daemons = new ConcurrentHashMap<>();
+        private final Map<String, Watch> watches = new ConcurrentHashMap<>();
+
+        /** A container's daemon, the trees it was given, and its log. */
+        private record Watch(WatchDaemon daemon, List<Path> trees, ContainerLog log) {
+            void close() {
+                log.released = true;
+                daemon.close();
+            }
+        }
 
         ContainerWatches(List<String> trees, Path cacheDir, Duration settle) {
             this.trees = List.copyOf(trees);
@@ -107,24 +133,59 @@ final class DockerCommand implements Callable<Integer> {
                 return;
             }
             List<Path> watch = ContainerTrees.of(c, root, trees);
-            try {
-                WatchDaemon daemon = WatchDaemon.builder().trees(watch)
-                        .environment(new DaemonEnvironment(storeFor(c, root, cacheDir)))
-                        .settle(settle).listener(new ContainerLog(c, root)).build();
-                daemons.put(c.id(), daemon);
-                daemon.start();
-                LOG.info("container {}: watching {}", c.describe(), watch.stream()
-                        .map(p -> "/" + root.relativize(p)).toList());
-            } catch (IOException e) {
-                LOG.warn("cannot watch container {}: {}", c.describe(), e.getMessage());
+            if (start(c, root, watch)) {
+                LOG.info("container {}: watching {}", c.describe(), inside(root, watch));
             }
         }
 
         @Override
+        public void refresh(ContainerInfo c) {
+            Watch current = watches.get(c.id());
+            if (current == null) {
+                return;
+            }
+            Path root = c.rootOnHost();
+            if (!alive(root)) {
+                return; // its death is on its way through the event stream
+            }
+            List<Path> now = ContainerTrees.of(c, root, trees);
+            if (now.equals(current.trees())) {
+                return;
+            }
+            // The daemon's trees are fixed when it is built; a new one scans everything first, so
+            // nothing dropped in between is missed.
+            current.close();
+            watches.remove(c.id());
+            List<Path> added = now.stream().filter(p -> !current.trees().contains(p)).toList();
+            if (start(c, root, now)) {
+                LOG.info("container {}: now also watching {}", c.describe(), inside(root, added));
+            }
+        }
+
+        private boolean start(ContainerInfo c, Path root, List<Path> watch) {
+            ContainerLog log = new ContainerLog(c, root);
+            try {
+                WatchDaemon daemon = WatchDaemon.builder().trees(watch)
+                        .environment(new DaemonEnvironment(storeFor(c, root, cacheDir)))
+                        .settle(settle).listener(log).build();
+                watches.put(c.id(), new Watch(daemon, watch, log));
+                daemon.start();
+                return true;
+            } catch (IOException e) {
+                LOG.warn("cannot watch container {}: {}", c.describe(), e.getMessage());
+                return false;
+            }
+        }
+
+        private static List<String> inside(Path root, List<Path> hostPaths) {
+            return hostPaths.stream().map(p -> "/" + root.relativize(p)).toList();
+        }
+
+        @Override
         public void detach(ContainerInfo c) {
-            WatchDaemon daemon = daemons.remove(c.id());
-            if (daemon != null) {
-                daemon.close();
+            Watch watch = watches.remove(c.id());
+            if (watch != null) {
+                watch.close();
                 LOG.info("container {} stopped; released", c.describe());
             }
         }
@@ -140,8 +201,8 @@ final class DockerCommand implements Callable<Integer> {
         }
 
         @Override
-        public void ignored(ContainerInfo c) {
-            LOG.debug("container {} did not opt in ({}=true); not touching it", c.describe(), OptIn.ENABLE_LABEL);
+        public void ignored(ContainerInfo c, String why) {
+            LOG.debug("container {} {}; not touching it", c.describe(), why);
         }
 
         @Override
@@ -150,8 +211,26 @@ final class DockerCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Whether the container's main process still lives: {@code /proc/<pid>/root} is a link the kernel
+     * resolves to the container's root only while it does (following it is the point here).
+     */
+    static boolean alive(Path root) {
+        return Files.isDirectory(root);
+    }
+
     /** The daemon's events for one container, with paths as seen inside it. */
-    private record ContainerLog(ContainerInfo container, Path root) implements WatchDaemon.Listener {
+    private static final class ContainerLog implements WatchDaemon.Listener {
+        private final ContainerInfo container;
+        private final Path root;
+        /** Set when the container is released; its root may be gone by then (the container died). */
+        volatile boolean released;
+
+        ContainerLog(ContainerInfo container, Path root) {
+            this.container = container;
+            this.root = root;
+        }
+
         @Override
         public void fileDone(dev.elfmend.fixup.Fixer.FileResult r) {
             String file = "/" + root.relativize(r.file());
@@ -166,14 +245,23 @@ final class DockerCommand implements Callable<Integer> {
 
         @Override
         public void warning(String message) {
-            LOG.warn("{}: {}", container.name(), message);
+            if (alive(root)) {
+                LOG.warn("{}: {}", container.name(), message);
+            } else if (released) {
+                // The daemon saving its state once more as it closes, into a container that is gone.
+                LOG.debug("{} (released): {}", container.name(), message);
+            } else {
+                LOG.warn("{}: the container stopped while elfmend worked in it, so its last changes are not "
+                        + "recorded in the journal there ({})", container.name(), message);
+            }
         }
     }
 
     /** {@code elfmend docker fix CONTAINER [PATH...]}: one {@code fix} inside a running container. */
     @Command(name = "fix", mixinStandardHelpOptions = true,
-            description = "Fix once inside a running container (no label needed: you named it). PATHs are "
-                    + "paths inside the container; default: its editor server directories.")
+            description = "Fix once inside a running container that opted in (label " + OptIn.ENABLE_LABEL
+                    + "=true; --force for one that did not). PATHs are paths inside the container; default: "
+                    + "its editor server directories.")
     static final class Fix implements Callable<Integer> {
 
         @Spec
@@ -197,6 +285,13 @@ final class DockerCommand implements Callable<Integer> {
         @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where store indexes are cached.")
         Path cacheDir = Path.of("/var/cache/elfmend/docker");
 
+        @Option(names = "--devcontainers", description = "A devcontainer (label " + OptIn.DEVCONTAINER_LABEL
+                + ") counts as opted in unless it sets " + OptIn.ENABLE_LABEL + "=false.")
+        boolean devcontainers;
+
+        @Option(names = "--force", description = "Fix the container even though it did not opt in, or opted out.")
+        boolean force;
+
         @Override
         public Integer call() {
             ContainerInfo c;
@@ -206,6 +301,12 @@ final class DockerCommand implements Callable<Integer> {
             }
             if (!c.running() || c.pid() <= 0) {
                 throw new DockerGatewayException("container " + c.describe() + " is not running; start it first");
+            }
+            if (!force) {
+                new OptIn(devcontainers).refusal(c).ifPresent(why -> {
+                    throw new DockerGatewayException("container " + c.describe() + " " + why + "; nothing changed. "
+                            + "Start it with --label " + OptIn.ENABLE_LABEL + "=true, or pass --force to fix it anyway");
+                });
             }
             Path root = c.rootOnHost();
             List<Path> targets = new ArrayList<>();

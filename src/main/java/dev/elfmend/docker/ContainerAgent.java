@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -16,8 +17,9 @@ import java.util.stream.Collectors;
 /**
  * The host-side agent's bookkeeping: keeps a {@link Handler} attached to exactly the running containers
  * that opted in. Lists them on connect, then follows the engine's event stream (start, die, stop);
- * when the stream breaks (the engine restarted) it reconnects with backoff and reconciles again.
- * What to do with an attached container (watch its trees) is the handler's business.
+ * when the stream breaks or stalls (the engine restarted or hangs) it releases everything, reconnects
+ * with backoff and reconciles again. What to do with an attached container (watch its trees) is the
+ * handler's business.
  */
 public final class ContainerAgent implements AutoCloseable {
 
@@ -26,23 +28,35 @@ public final class ContainerAgent implements AutoCloseable {
         /** A running, opted-in container to work on ({@link ContainerInfo#rootOnHost()}). */
         void attach(ContainerInfo container);
 
-        /** The container's process is gone (or the agent stops): release it. */
+        /** The container's process is gone (or the agent stops, or lost the engine): release it. */
         void detach(ContainerInfo container);
+
+        /** Called every {@link Timing#refresh()} for each attached container: trees may have appeared in it. */
+        default void refresh(ContainerInfo container) {}
 
         default void connected(String detail) {}
 
         default void disconnected(String reason, Duration retryIn) {}
 
-        default void ignored(ContainerInfo container) {}
+        /** A running container that did not opt in; {@code why} says so for messages. Called once per container. */
+        default void ignored(ContainerInfo container, String why) {}
 
         default void warning(String message) {}
+    }
+
+    /**
+     * How the agent paces itself: reconnect backoff, how often it makes sure a quiet event stream still
+     * has an engine behind it, and how often attached containers are refreshed.
+     */
+    public record Timing(Duration minBackoff, Duration maxBackoff, Duration heartbeat, Duration refresh) {
+        public static final Timing DEFAULT = new Timing(Duration.ofMillis(500), Duration.ofSeconds(30),
+                Duration.ofSeconds(15), Duration.ofSeconds(2));
     }
 
     private final DockerGateway gateway;
     private final OptIn optIn;
     private final Handler handler;
-    private final Duration minBackoff;
-    private final Duration maxBackoff;
+    private final Timing timing;
 
     private final ExecutorService events = Executors.newSingleThreadExecutor(r -> named(r, "elfmend-docker-events"));
     private final Map<String, ContainerInfo> attached = new ConcurrentHashMap<>();
@@ -54,16 +68,15 @@ public final class ContainerAgent implements AutoCloseable {
     private volatile CountDownLatch streamEnded;
     private volatile boolean reachedEngine;
 
-    public ContainerAgent(DockerGateway gateway, OptIn optIn, Handler handler, Duration minBackoff, Duration maxBackoff) {
+    public ContainerAgent(DockerGateway gateway, OptIn optIn, Handler handler, Timing timing) {
         this.gateway = Objects.requireNonNull(gateway);
         this.optIn = Objects.requireNonNull(optIn);
         this.handler = Objects.requireNonNull(handler);
-        this.minBackoff = minBackoff;
-        this.maxBackoff = maxBackoff;
+        this.timing = Objects.requireNonNull(timing);
     }
 
     public ContainerAgent(DockerGateway gateway, OptIn optIn, Handler handler) {
-        this(gateway, optIn, handler, Duration.ofMillis(500), Duration.ofSeconds(30));
+        this(gateway, optIn, handler, Timing.DEFAULT);
     }
 
     /** Starts following the engine on a thread of its own; returns at once. */
@@ -78,7 +91,7 @@ public final class ContainerAgent implements AutoCloseable {
     }
 
     private void run() {
-        Duration backoff = minBackoff;
+        Duration backoff = timing.minBackoff();
         try {
             while (!closed.get()) {
                 try {
@@ -88,12 +101,16 @@ public final class ContainerAgent implements AutoCloseable {
                         break;
                     }
                     if (reachedEngine) {
-                        backoff = minBackoff; // it was up until now: retry soon, then slow down
+                        backoff = timing.minBackoff(); // it was up until now: retry soon, then slow down
                         reachedEngine = false;
+                        // Without events, a container's death goes unseen and its pid may be reused by
+                        // another process: let go of every container until the engine answers again.
+                        submit(this::releaseAll);
                     }
                     handler.disconnected(e.getMessage(), backoff);
                     Thread.sleep(backoff.toMillis());
-                    backoff = backoff.multipliedBy(2).compareTo(maxBackoff) > 0 ? maxBackoff : backoff.multipliedBy(2);
+                    Duration doubled = backoff.multipliedBy(2);
+                    backoff = doubled.compareTo(timing.maxBackoff()) > 0 ? timing.maxBackoff() : doubled;
                 }
             }
         } catch (InterruptedException e) {
@@ -124,12 +141,44 @@ public final class ContainerAgent implements AutoCloseable {
             List<ContainerInfo> running = gateway.runningContainers();
             submit(() -> reconcile(running));
             handler.connected(running.size() + " running containers");
-            ended.await();
+            follow(ended);
         } finally {
             subscription.close();
         }
         if (!closed.get()) {
             throw new DockerGatewayException("the event stream of the Docker engine ended");
+        }
+    }
+
+    /** Waits for the stream to end, refreshing attached containers and checking the engine now and then. */
+    private void follow(CountDownLatch ended) throws InterruptedException {
+        long lastPing = System.nanoTime();
+        while (!ended.await(timing.refresh().toMillis(), TimeUnit.MILLISECONDS)) {
+            submit(this::refreshAll);
+            if (System.nanoTime() - lastPing >= timing.heartbeat().toNanos()) {
+                // A stream can stall without ending (an engine that hangs, a network that went away).
+                gateway.ping();
+                lastPing = System.nanoTime();
+            }
+        }
+    }
+
+    private void refreshAll() {
+        for (ContainerInfo c : List.copyOf(attached.values())) {
+            if (closed.get()) {
+                return;
+            }
+            try {
+                handler.refresh(c);
+            } catch (RuntimeException e) {
+                handler.warning("cannot refresh container " + c.describe() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private void releaseAll() {
+        for (String id : List.copyOf(attached.keySet())) {
+            release(id);
         }
     }
 
@@ -168,9 +217,10 @@ public final class ContainerAgent implements AutoCloseable {
         if (closed.get() || !c.running() || c.pid() <= 0 || attached.containsKey(c.id())) {
             return;
         }
-        if (!optIn.accepts(c)) {
+        Optional<String> refusal = optIn.refusal(c);
+        if (refusal.isPresent()) {
             if (ignored.add(c.id())) {
-                handler.ignored(c);
+                handler.ignored(c, refusal.get());
             }
             return;
         }
@@ -228,9 +278,7 @@ public final class ContainerAgent implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (String id : List.copyOf(attached.keySet())) {
-            release(id);
-        }
+        releaseAll();
     }
 
     private static Thread named(Runnable r, String name) {

@@ -10,7 +10,6 @@ import com.github.dockerjava.api.model.EventType;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.transport.DockerHttpClient;
 import com.github.dockerjava.zerodep.ZerodepDockerHttpClient;
 import java.io.IOException;
 import java.time.Duration;
@@ -26,24 +25,35 @@ import java.util.Optional;
  */
 public final class DockerJavaGateway implements DockerGateway {
 
+    /** Answers that take longer than this come from an engine that hangs: fail, and let the agent retry. */
+    private static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(30);
+
     private final DockerClient client;
+    private final DockerClient events;
     private final String host;
 
-    private DockerJavaGateway(DockerClient client, String host) {
+    private DockerJavaGateway(DockerClient client, DockerClient events, String host) {
         this.client = client;
+        this.events = events;
         this.host = host;
     }
 
     /** A gateway to the engine the environment names (default {@code unix:///var/run/docker.sock}). */
     public static DockerJavaGateway fromEnvironment() {
         DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
-        DockerHttpClient http = new ZerodepDockerHttpClient.Builder()
+        // The event stream is quiet for hours, so only requests get a response timeout; a stream that
+        // stalls is noticed by the agent's heartbeat instead.
+        DockerClient requests = DockerClientImpl.getInstance(config, http(config).responseTimeout(RESPONSE_TIMEOUT).build());
+        DockerClient events = DockerClientImpl.getInstance(config, http(config).maxConnections(2).build());
+        return new DockerJavaGateway(requests, events, config.getDockerHost().toString());
+    }
+
+    private static ZerodepDockerHttpClient.Builder http(DockerClientConfig config) {
+        return new ZerodepDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
                 .sslConfig(config.getSSLConfig())
                 .connectionTimeout(Duration.ofSeconds(5))
-                .maxConnections(16)
-                .build();
-        return new DockerJavaGateway(DockerClientImpl.getInstance(config, http), config.getDockerHost().toString());
+                .maxConnections(16);
     }
 
     @Override
@@ -98,9 +108,14 @@ public final class DockerJavaGateway implements DockerGateway {
                 }
             }
 
+            /** Not the adapter's own: it logs a stack trace at ERROR for what is an engine restart here. */
             @Override
             public void onError(Throwable t) {
-                super.onError(t);
+                try {
+                    close();
+                } catch (IOException e) {
+                    // The stream is broken already.
+                }
                 report(t);
             }
 
@@ -117,7 +132,7 @@ public final class DockerJavaGateway implements DockerGateway {
                 }
             }
         };
-        call("follow events on", () -> client.eventsCmd().withEventTypeFilter(EventType.CONTAINER).exec(callback));
+        call("follow events on", () -> events.eventsCmd().withEventTypeFilter(EventType.CONTAINER).exec(callback));
         return () -> {
             try {
                 callback.close();
@@ -129,10 +144,12 @@ public final class DockerJavaGateway implements DockerGateway {
 
     @Override
     public void close() {
-        try {
-            client.close();
-        } catch (IOException e) {
-            // The connection is gone either way.
+        for (DockerClient c : List.of(events, client)) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // The connection is gone either way.
+            }
         }
     }
 

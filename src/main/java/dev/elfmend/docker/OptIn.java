@@ -2,6 +2,7 @@ package dev.elfmend.docker;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Which containers the agent may touch: those labelled {@code dev.elfmend.enable=true}, and, when
@@ -17,11 +18,22 @@ public record OptIn(boolean devcontainers) {
     public static final String DEVCONTAINER_LABEL = "devcontainer.local_folder";
 
     public boolean accepts(ContainerInfo container) {
+        return refusal(container).isEmpty();
+    }
+
+    /** Why the container may not be touched, for messages; empty when it opted in. */
+    public Optional<String> refusal(ContainerInfo container) {
         String enable = container.labels().get(ENABLE_LABEL);
         if (enable != null) {
-            return enable.equalsIgnoreCase("true");
+            return enable.equalsIgnoreCase("true") ? Optional.empty()
+                    : Optional.of("opted out with the label " + ENABLE_LABEL + "=" + enable);
         }
-        return devcontainers && container.labels().containsKey(DEVCONTAINER_LABEL);
+        if (devcontainers && container.labels().containsKey(DEVCONTAINER_LABEL)) {
+            return Optional.empty();
+        }
+        return Optional.of("did not opt in (no label " + ENABLE_LABEL + "=true"
+                + (container.labels().containsKey(DEVCONTAINER_LABEL) ? "; a devcontainer counts with --devcontainers"
+                        : "") + ")");
     }
 
     /** The trees the container asked for with its label, or an empty list for the defaults. */

@@ -45,8 +45,9 @@ class BuildTimeFixIT {
     }
 
     private static Processes.Result build(Path ctx, String tag) {
-        return DockerEngines.docker(BUILD, "build", "--network", "none", "--build-arg", "BASE=" + ElfmendImage.BASE,
-                "-t", tag, ctx.toString());
+        // --force-rm: the build that fails on purpose leaves no stopped container in the shared engine.
+        return DockerEngines.docker(BUILD, "build", "--force-rm", "--network", "none",
+                "--build-arg", "BASE=" + ElfmendImage.BASE, "-t", tag, ctx.toString());
     }
 
     @Test

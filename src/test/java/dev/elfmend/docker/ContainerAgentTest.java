@@ -13,7 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** The agent's bookkeeping against a scripted engine: opt-in only, events, engine restarts. */
+/** The agent's bookkeeping against a scripted engine: opt-in only, events, engine restarts and stalls. */
 class ContainerAgentTest {
 
     private static final Duration PATIENCE = Duration.ofSeconds(10);
@@ -70,6 +70,11 @@ class ContainerAgentTest {
             stream.ended(new RuntimeException("connection reset"));
         }
 
+        /** The engine hangs: it stops answering, and the stream neither delivers nor ends. */
+        void stall() {
+            up = false;
+        }
+
         @Override
         public void close() {
         }
@@ -78,6 +83,8 @@ class ContainerAgentTest {
     /** What the agent told its handler. */
     static final class Recorder implements ContainerAgent.Handler {
         final List<String> calls = new CopyOnWriteArrayList<>();
+        final List<String> refreshed = new CopyOnWriteArrayList<>();
+        final List<String> disconnects = new CopyOnWriteArrayList<>();
 
         @Override
         public void attach(ContainerInfo c) {
@@ -88,13 +95,24 @@ class ContainerAgentTest {
         public void detach(ContainerInfo c) {
             calls.add("detach " + c.id());
         }
+
+        @Override
+        public void refresh(ContainerInfo c) {
+            refreshed.add(c.id());
+        }
+
+        @Override
+        public void disconnected(String reason, Duration retryIn) {
+            disconnects.add(reason);
+        }
     }
 
     private final FakeEngine engine = new FakeEngine();
     private final Recorder handler = new Recorder();
 
     private ContainerAgent agent() {
-        return new ContainerAgent(engine, new OptIn(false), handler, Duration.ofMillis(10), Duration.ofMillis(50));
+        return new ContainerAgent(engine, new OptIn(false), handler, new ContainerAgent.Timing(Duration.ofMillis(10),
+                Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(20)));
     }
 
     @Test
@@ -118,11 +136,46 @@ class ContainerAgentTest {
         try (ContainerAgent agent = agent().start()) {
             await(() -> agent.attachedContainers().contains("a"));
             engine.stop();
+            // While the engine is away nobody reports deaths, and a dead container's pid may be reused.
+            await(() -> handler.calls.contains("detach a") && agent.attachedContainers().isEmpty());
             engine.containers.put("a", new ContainerInfo("a", "a", 20, true, Map.of(OptIn.ENABLE_LABEL, "true")));
             engine.up = true;
             await(() -> engine.connections.get() >= 2 && handler.calls.contains("attach a@20"));
             assertTrue(handler.calls.indexOf("detach a") < handler.calls.indexOf("attach a@20"), handler.calls.toString());
         }
+    }
+
+    @Test
+    void anEngineThatHangsWithoutEndingTheStreamIsNoticedAndReconnected() {
+        engine.containers.put("a", new ContainerInfo("a", "a", 10, true, Map.of(OptIn.ENABLE_LABEL, "true")));
+        try (ContainerAgent agent = agent().start()) {
+            await(() -> agent.attachedContainers().contains("a"));
+            engine.stall();
+            await(() -> !handler.disconnects.isEmpty() && handler.calls.contains("detach a"));
+            engine.up = true;
+            await(() -> engine.connections.get() >= 2 && agent.attachedContainers().contains("a"));
+        }
+        assertEquals(List.of("attach a@10", "detach a", "attach a@10", "detach a"), handler.calls);
+    }
+
+    @Test
+    void attachedContainersAreRefreshedAndTheOthersAreNot() {
+        engine.containers.put("a", new ContainerInfo("a", "a", 10, true, Map.of(OptIn.ENABLE_LABEL, "true")));
+        engine.containers.put("b", new ContainerInfo("b", "b", 11, true, Map.of(OptIn.ENABLE_LABEL, "false")));
+        try (ContainerAgent agent = agent().start()) {
+            await(() -> handler.refreshed.size() >= 3);
+        }
+        assertEquals(java.util.Set.of("a"), java.util.Set.copyOf(handler.refreshed));
+    }
+
+    @Test
+    void refusalSaysWhetherTheContainerOptedOutOrNeverOptedIn() {
+        ContainerInfo plain = new ContainerInfo("p", "p", 1, true, Map.of());
+        ContainerInfo out = new ContainerInfo("o", "o", 1, true, Map.of(OptIn.ENABLE_LABEL, "false"));
+        ContainerInfo in = new ContainerInfo("i", "i", 1, true, Map.of(OptIn.ENABLE_LABEL, "TRUE"));
+        assertTrue(new OptIn(true).refusal(plain).orElseThrow().contains("did not opt in"));
+        assertTrue(new OptIn(true).refusal(out).orElseThrow().contains(OptIn.ENABLE_LABEL + "=false"));
+        assertTrue(new OptIn(false).refusal(in).isEmpty());
     }
 
     @Test

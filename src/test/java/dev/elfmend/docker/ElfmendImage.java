@@ -26,6 +26,8 @@ final class ElfmendImage {
     /** The build-time example built from {@code container/examples/build-fix}. */
     static final String APP_OK = "elfmend-it/app-fixed:latest";
     static final String APP_UNRESOLVED = "elfmend-it/app-unresolved:latest";
+    /** The devcontainer example built from {@code container/examples/devcontainer/.devcontainer}. */
+    static final String DEVCONTAINER = "elfmend-it/devcontainer:latest";
 
     static final String ENTRYPOINT = "/opt/elfmend/bin/entrypoint.sh";
     static final String PATH = "/usr/local/bin:/bin";
@@ -110,6 +112,16 @@ final class ElfmendImage {
         if (version.exit() != 0) {
             throw new AssertionError("the patched runtime does not start in the image: " + version);
         }
+    }
+
+    /**
+     * {@link #BASE} as a {@code docker save} archive in {@code work}, for loading into another engine
+     * ({@link PrivateEngine}) without rebuilding it. Call {@link #build} first.
+     */
+    static Path saved(Path work) {
+        Path tar = work.resolve("elfmend-image.tar");
+        DockerEngines.dockerOk("save", "-o", tar.toString(), BASE);
+        return tar;
     }
 
     /** Runs the host's elfmend (the jar on the test JVM's runtime). */

@@ -1,22 +1,15 @@
 package dev.elfmend.docker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.elfmend.testing.Processes;
 import dev.elfmend.testing.RegistryBinaries;
-import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,9 +20,11 @@ import org.testcontainers.utility.MountableFile;
 
 /**
  * Scenario 2: {@code elfmend docker} on the host (a subprocess, as a user runs it) patches binaries in
- * the container that opted in, through {@code /proc/<pid>/root} and against that container's store,
- * and leaves the other container alone byte for byte; {@code elfmend docker fix CONTAINER} then fixes
- * the other one on request. The containers run without elfmend's entrypoint watcher.
+ * the container that opted in, through {@code /proc/<pid>/root} and against that container's store.
+ * Containers that did not opt in (no label, or {@code dev.elfmend.enable=false}) keep every file
+ * byte-identical, mode and mtime included, while the agent runs and when {@code elfmend docker fix}
+ * is asked for them, which it refuses; {@code --force} fixes one on explicit request. The containers
+ * run without elfmend's entrypoint watcher.
  */
 class HostAgentIT {
 
@@ -42,74 +37,99 @@ class HostAgentIT {
     @TempDir
     Path work;
 
-    private Process agent;
-
     /** Per test, not per class, so that a missing engine shows as skipped tests with the reason. */
     @BeforeEach
     void image() {
         ElfmendImage.build(shared);
     }
 
-    @AfterEach
-    void stopAgent() throws InterruptedException {
-        if (agent != null && agent.isAlive()) {
-            agent.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-    }
-
-    private static GenericContainer<?> container(boolean optedIn) {
+    /** A container with {@code dev.elfmend.enable} set to {@code enable}, or without the label when null. */
+    private static GenericContainer<?> container(String enable) {
         GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(ElfmendImage.BASE))
                 .withNetworkMode("none")
                 .withEnv("ELFMEND_DISABLE", "1")
                 .withCommand("sleep", "100000");
-        return optedIn ? c.withLabel(OptIn.ENABLE_LABEL, "true") : c;
-    }
-
-    private Path startAgent() throws IOException {
-        Path log = work.resolve("agent.log");
-        List<String> line = new ArrayList<>(List.of(ElfmendImage.javaCommand(), "-jar", ElfmendImage.jar().toString(),
-                "docker", "--cache-dir", work.resolve("cache").toString(), "--settle-ms", "50"));
-        agent = new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        return log;
+        return enable == null ? c : c.withLabel(OptIn.ENABLE_LABEL, enable);
     }
 
     @Test
-    void optedInContainerIsPatchedTheOtherIsUntouchedUntilFixedByName() throws Exception {
+    void optedInContainerIsPatchedAndTheOthersStayByteIdenticalAndAreRefusedByFix() throws Exception {
         Path node = RegistryBinaries.nodeLinux("x64");
-        String original = sha256(Files.readAllBytes(node));
-        try (GenericContainer<?> bystander = container(false); GenericContainer<?> optedIn = container(true)) {
-            bystander.start();
-            Path log = startAgent();
-            Awaits.until("the agent connects", PATIENCE, () -> read(log).contains("connected to the Docker engine"));
-            optedIn.start(); // after the agent: picked up from the event stream
+        String original = RootSnapshot.sha256(node);
+        try (GenericContainer<?> unlabelled = container(null); GenericContainer<?> optedOut = container("false");
+                GenericContainer<?> optedIn = container("true")) {
+            unlabelled.start(); // before the agent: seen in its first listing
+            try (HostAgent agent = HostAgent.start(work, null)) {
+                agent.awaitLog("connected to the Docker engine", PATIENCE);
+                optedOut.start(); // after the agent: seen through the event stream
+                optedIn.start();
+                agent.awaitLog("container " + name(optedIn) + " (", PATIENCE);
+                List<GenericContainer<?>> bystanders = List.of(unlabelled, optedOut);
+                for (GenericContainer<?> c : List.of(unlabelled, optedOut, optedIn)) {
+                    c.copyFileToContainer(MountableFile.forHostPath(node, 0755), NODE);
+                }
+                Map<String, RootSnapshot> dropped = new HashMap<>();
+                for (GenericContainer<?> c : bystanders) {
+                    RootSnapshot snapshot = RootSnapshot.of(pid(c));
+                    assertEquals(original, snapshot.sha256Of(NODE), "node as copied in");
+                    dropped.put(c.getContainerId(), snapshot);
+                }
 
-            Awaits.until("the agent watches the opted-in container", PATIENCE,
-                    () -> read(log).contains("container " + optedIn.getContainerName().replaceFirst("^/", "")));
-            for (GenericContainer<?> c : List.of(bystander, optedIn)) {
-                c.copyFileToContainer(MountableFile.forHostPath(node, 0755), NODE);
+                try {
+                    Awaits.until("node runs in the opted-in container", PATIENCE,
+                            () -> exec(optedIn, NODE, "--version").getExitCode() == 0);
+                } catch (AssertionError e) {
+                    throw new AssertionError(e.getMessage() + "\nagent log:\n" + agent.log(), e);
+                }
+                // The file is in place a moment before the agent's log line about it is written.
+                agent.awaitLog("patched " + NODE, PATIENCE);
+                for (GenericContainer<?> c : bystanders) {
+                    assertUnchanged(dropped.get(c.getContainerId()), c, "while the agent runs");
+                    assertTrue(exec(c, NODE, "--version").getExitCode() != 0, "node cannot run unpatched");
+                }
+
+                for (GenericContainer<?> c : bystanders) {
+                    ElfmendImage.Outcome refused = ElfmendImage.elfmend(Duration.ofMinutes(2), "docker", "fix",
+                            "--cache-dir", work.resolve("cache").toString(), c.getContainerId());
+                    assertEquals(1, refused.result().exit(), refused.toString());
+                    String err = refused.result().err();
+                    assertTrue(err.contains(c.getContainerId().substring(0, 12)) && err.contains("--force")
+                            && err.contains(c == optedOut ? OptIn.ENABLE_LABEL + "=false" : "did not opt in"), err);
+                    assertUnchanged(dropped.get(c.getContainerId()), c, "after docker fix refused it");
+                }
+
+                ElfmendImage.Outcome forced = ElfmendImage.elfmend(Duration.ofMinutes(2), "docker", "fix", "--force",
+                        "--strict", "--cache-dir", work.resolve("cache").toString(), unlabelled.getContainerId()).assertOk();
+                assertTrue(forced.result().out().contains("patched"), forced.result().out());
+                assertEquals(0, exec(unlabelled, NODE, "--version").getExitCode(), "fixed on request: node runs");
+
+                assertTrue(agent.stop(Duration.ofSeconds(20)), "the agent exits on SIGTERM");
+                assertTrue(agent.log().contains("released"), agent.log());
             }
+        }
+    }
 
-            try {
-                Awaits.until("node runs in the opted-in container", PATIENCE,
-                        () -> exec(optedIn, NODE, "--version").getExitCode() == 0);
-            } catch (AssertionError e) {
-                throw new AssertionError(e.getMessage() + "\nagent log:\n" + read(log), e);
+    @Test
+    void homeCreatedAfterTheAgentAttachedIsWatchedToo() throws Exception {
+        String late = "/home/late/.vscode-server/bin/c0ffee/node";
+        try (GenericContainer<?> c = container("true")) {
+            c.start();
+            try (HostAgent agent = HostAgent.start(work, null)) {
+                agent.awaitLog("container " + name(c) + " (", PATIENCE);
+                assertFalse(agent.log().contains("/home/late/"), agent.log());
+
+                // A user added after the container started (a setup script), then the editor connects.
+                assertEquals(0, exec(c, "mkdir", "-p", "/home/late").getExitCode());
+                c.copyFileToContainer(MountableFile.forHostPath(RegistryBinaries.nodeLinux("x64"), 0755), late);
+
+                try {
+                    Awaits.until("node runs in the new home", PATIENCE, () -> exec(c, late, "--version").getExitCode() == 0);
+                } catch (AssertionError e) {
+                    throw new AssertionError(e.getMessage() + "\nagent log:\n" + agent.log(), e);
+                }
+                agent.awaitLog("patched " + late, PATIENCE);
+                assertTrue(agent.log().contains("now also watching [/home/late/.vscode-server"), agent.log());
             }
-            // The file is in place a moment before the agent's log line about it is written.
-            Awaits.until("the agent logs the patch", PATIENCE, () -> read(log).contains("patched " + NODE));
-            assertTrue(exec(bystander, NODE, "--version").getExitCode() != 0, "node cannot run unpatched");
-            assertEquals(original, exec(bystander, "sha256sum", NODE).getStdout().split(" ")[0],
-                    "the container that did not opt in is untouched byte for byte");
-
-            ElfmendImage.Outcome fix = ElfmendImage.elfmend(Duration.ofMinutes(2), "docker", "fix", "--strict",
-                    "--cache-dir", work.resolve("cache").toString(), bystander.getContainerId()).assertOk();
-            assertTrue(fix.result().out().contains("patched"), fix.result().out());
-            assertEquals(0, exec(bystander, NODE, "--version").getExitCode(), "fixed by name: node runs");
-
-            agent.destroy(); // SIGTERM: the agent releases its containers and exits
-            assertTrue(agent.waitFor(20, TimeUnit.SECONDS), "the agent exits on SIGTERM");
-            assertTrue(read(log).contains("released"), read(log));
         }
     }
 
@@ -120,23 +140,24 @@ class HostAgentIT {
         assertTrue(fix.result().err().contains("no container elfmend-no-such-container"), fix.result().err());
     }
 
+    private static void assertUnchanged(RootSnapshot before, GenericContainer<?> c, String when) {
+        List<String> changed = before.differences(RootSnapshot.of(pid(c)));
+        assertEquals(List.of(), changed, "container " + name(c) + " changed " + when);
+    }
+
+    private static long pid(GenericContainer<?> c) {
+        return c.getContainerInfo().getState().getPidLong();
+    }
+
+    private static String name(GenericContainer<?> c) {
+        return c.getContainerName().replaceFirst("^/", "");
+    }
+
     private static ExecResult exec(GenericContainer<?> c, String... command) {
         try {
             return c.execInContainer(command);
         } catch (Exception e) {
             throw new AssertionError("docker exec " + String.join(" ", command), e);
         }
-    }
-
-    private static String read(Path log) {
-        try {
-            return Files.exists(log) ? Files.readString(log) : "";
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static String sha256(byte[] bytes) throws NoSuchAlgorithmException {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 }
