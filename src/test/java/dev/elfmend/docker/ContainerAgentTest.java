@@ -1,5 +1,6 @@
 package dev.elfmend.docker;
 
+import dev.elfmend.testing.Awaits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

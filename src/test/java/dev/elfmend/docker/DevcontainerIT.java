@@ -1,5 +1,7 @@
 package dev.elfmend.docker;
 
+import dev.elfmend.testing.Awaits;
+import dev.elfmend.testing.DockerEngines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
 package dev.elfmend.docker;
 
+import dev.elfmend.testing.DockerEngines;
 import dev.elfmend.testing.NixRoot;
 import dev.elfmend.testing.Processes;
 import dev.elfmend.testing.Requirements;

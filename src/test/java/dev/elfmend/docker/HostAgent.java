@@ -1,5 +1,6 @@
 package dev.elfmend.docker;
 
+import dev.elfmend.testing.Awaits;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,6 @@
 package dev.elfmend.docker;
 
+import dev.elfmend.testing.Awaits;
 import dev.elfmend.testing.Processes;
 import dev.elfmend.testing.Requirements;
 import java.io.IOException;

@@ -1,15 +1,15 @@
-package dev.elfmend.docker;
+package dev.elfmend.testing;
 
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /** Bounded polls for the ITs, never fixed sleeps. */
-final class Awaits {
+public final class Awaits {
 
     private Awaits() {
     }
 
-    static void until(String what, Duration patience, BooleanSupplier condition) {
+    public static void until(String what, Duration patience, BooleanSupplier condition) {
         long end = System.nanoTime() + patience.toNanos();
         while (System.nanoTime() < end) {
             if (condition.getAsBoolean()) {

@@ -1,7 +1,5 @@
-package dev.elfmend.docker;
+package dev.elfmend.testing;
 
-import dev.elfmend.testing.Processes;
-import dev.elfmend.testing.Requirements;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,13 +10,13 @@ import org.testcontainers.DockerClientFactory;
  * Without one a test skips, or fails under {@code -Delfmend.requireAll=true}. The docker CLI does
  * what Testcontainers cannot without a registry: import a rootfs, build with {@code --network none}.
  */
-final class DockerEngines {
+public final class DockerEngines {
 
     private DockerEngines() {
     }
 
     /** Skips (or under requireAll fails) unless an engine answers and the docker CLI is installed. */
-    static void require() {
+    public static void require() {
         boolean available;
         try {
             available = DockerClientFactory.instance().isDockerAvailable();
@@ -32,14 +30,14 @@ final class DockerEngines {
     }
 
     /** Runs {@code docker ARGS...} (legacy builder: BuildKit needs a plugin and a registry); any exit status. */
-    static Processes.Result docker(Duration timeout, String... args) {
+    public static Processes.Result docker(Duration timeout, String... args) {
         List<String> line = new ArrayList<>(List.of("docker"));
         line.addAll(List.of(args));
         return Processes.command(line).env("DOCKER_BUILDKIT", "0").timeout(timeout).run();
     }
 
     /** Runs {@code docker ARGS...}; fails the test unless it exits 0. */
-    static Processes.Result dockerOk(String... args) {
+    public static Processes.Result dockerOk(String... args) {
         List<String> line = new ArrayList<>(List.of("docker"));
         line.addAll(List.of(args));
         return Processes.command(line).env("DOCKER_BUILDKIT", "0").timeout(Duration.ofMinutes(5)).runOk();
