@@ -5,6 +5,7 @@ settings:
 let
   each = flag: values: builtins.concatMap (v: [ flag v ]) values;
   optional = flag: name: if settings ? ${name} then [ flag settings.${name} ] else [ ];
+  switch = flag: name: if settings.${name} or false then [ flag ] else [ ];
 in
 [ "--root" settings.root "--store-dir" settings.storeDir ]
 ++ each "--prefer" settings.prefer
@@ -14,3 +15,5 @@ in
 ++ optional "--state-dir" "stateDir"
 ++ optional "--cache-dir" "cacheDir"
 ++ optional "--gcroots-dir" "gcrootsDir"
+++ switch "--allow-privileged" "allowPrivileged"
+++ switch "--allow-hardlinks" "allowHardLinks"

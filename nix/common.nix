@@ -111,6 +111,26 @@ rec {
       description = "Quiet time after which a changed file counts as written.";
     };
 
+    allowPrivileged = mkOption {
+      type = types.bool;
+      default = false;
+      description = ''
+        Also patch set-user-ID, set-group-ID and capability-carrying executables (their bits and
+        `security.capability` are kept; setting a capability needs CAP_SETFCAP). Off: such files are
+        left alone and the log says so.
+      '';
+    };
+
+    allowHardLinks = mkOption {
+      type = types.bool;
+      default = false;
+      description = ''
+        Also patch files that have other hard links. The patched file replaces only the name elfmend
+        found; the other names keep the unpatched file, and the log warns about it. Off: such files are
+        left alone and the log says so.
+      '';
+    };
+
     javaOptions = mkOption {
       type = types.str;
       default = service.javaOptions;
@@ -134,7 +154,7 @@ rec {
   settings = cfg: import ./config.nix {
     trees = cfg.trees ++ cfg.installPath;
     prefer = map preferred (cfg.preferPackages ++ cfg.extraRuntimeDependencies);
-    inherit (cfg) profiles reverifyIntervalSeconds workers settleMillis;
+    inherit (cfg) profiles reverifyIntervalSeconds workers settleMillis allowPrivileged allowHardLinks;
     # A submodule's value carries more than its options; the configuration wants just the two keys.
     extraLibraries = if builtins.isList cfg.extraLibraries
       then map (r: { inherit (r) glob libraries; }) cfg.extraLibraries

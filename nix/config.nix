@@ -17,6 +17,8 @@
 , reverifyIntervalSeconds ? 600
 , workers ? 2
 , settleMillis ? 25
+, allowPrivileged ? false
+, allowHardLinks ? false
 }:
 let
   startsWith = prefix: s:
@@ -52,7 +54,7 @@ let
 in
 {
   trees = unique (map homeTree trees);
-  inherit root storeDir reverifyIntervalSeconds workers settleMillis;
+  inherit root storeDir reverifyIntervalSeconds workers settleMillis allowPrivileged allowHardLinks;
   prefer = map toString prefer;
   profiles = map toString profiles;
   extraLibraries = rules;

@@ -1,5 +1,6 @@
 package dev.elfmend.cli;
 
+import dev.elfmend.fixup.FileNames;
 import dev.elfmend.fixup.Fixer;
 import dev.elfmend.fixup.FsRootLookup;
 import dev.elfmend.fixup.IndexStore;
@@ -35,6 +36,9 @@ final class CheckCommand implements Callable<Integer> {
     @Mixin
     StoreOptions store;
 
+    @Mixin
+    FixCommand.PolicyOptions policy;
+
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
@@ -53,8 +57,15 @@ final class CheckCommand implements Callable<Integer> {
         }
         IndexStore.Loaded index = store.loadIndex(false);
         Fixer fixer = new Fixer(store.root(), store.storeDir, store.resolver(index),
-                new FhsRetarget(new FsRootLookup(store.root()), store.storeDir), Fixer.Target.NIX, true, null);
-        List<Fixer.FileResult> results = fixer.run(paths, new Fixer.Listener() { });
+                new FhsRetarget(new FsRootLookup(store.root()), store.storeDir), Fixer.Target.NIX, true, null,
+                policy.policy());
+        PrintWriter err = spec.commandLine().getErr();
+        List<Fixer.FileResult> results = fixer.run(paths, new Fixer.Listener() {
+            @Override
+            public void warning(String message) {
+                err.println("elfmend: warning: " + message);
+            }
+        });
         int status = ExitCodes.OK;
         List<Object> rows = new ArrayList<>();
         for (Fixer.FileResult r : results) {
@@ -92,11 +103,11 @@ final class CheckCommand implements Callable<Integer> {
             case WOULD_PATCH -> "needs fixing";
             case UNRESOLVED -> "unresolvable";
             case SKIPPED -> "skipped (" + r.plan().note() + ")";
-            case FAILED -> "unreadable (" + r.error() + ")";
+            case FAILED -> "unreadable (" + FileNames.oneLine(r.error()) + ")";
             case PATCHED -> "patched";
         };
         PatchPlan p = r.plan();
-        out.println(r.file() + ": " + status + (p != null && p.note() != null && r.outcome() != Fixer.Outcome.SKIPPED
+        out.println(FileNames.shown(r.file()) + ": " + status + (p != null && p.note() != null && r.outcome() != Fixer.Outcome.SKIPPED
                 ? " (" + p.note() + ")" : ""));
         if (p == null || r.outcome() == Fixer.Outcome.SKIPPED) {
             return;

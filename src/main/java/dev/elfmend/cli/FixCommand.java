@@ -1,5 +1,6 @@
 package dev.elfmend.cli;
 
+import dev.elfmend.fixup.FilePolicy;
 import dev.elfmend.fixup.Fixer;
 import dev.elfmend.fixup.GcRoots;
 import dev.elfmend.fixup.IndexStore;
@@ -34,6 +35,9 @@ final class FixCommand implements Callable<Integer> {
 
     @Mixin
     StoreOptions store;
+
+    @Mixin
+    PolicyOptions policy;
 
     @Option(names = "--dry-run", description = "Show what would change; change nothing.")
     boolean dryRun;
@@ -74,7 +78,7 @@ final class FixCommand implements Callable<Integer> {
         }
         Journal journal = Journal.load(locations.journal());
         Fixer fixer = new Fixer(store.root(), store.storeDir, resolver,
-                new FhsRetarget(new FsRootLookup(store.root()), store.storeDir), t, dryRun, journal);
+                new FhsRetarget(new FsRootLookup(store.root()), store.storeDir), t, dryRun, journal, policy.policy());
         Progress progress = new Progress(err, json);
         List<Fixer.FileResult> results = fixer.run(paths, new Fixer.Listener() {
             @Override
@@ -89,15 +93,24 @@ final class FixCommand implements Callable<Integer> {
                     FixReport.printLine(out, r, dryRun);
                 }
             }
+
+            @Override
+            public void warning(String message) {
+                err.println("elfmend: warning: " + message);
+            }
         });
         progress.finish();
         String rootsNote = null;
         if (!dryRun) {
-            journal.save(locations.journal());
+            // Inside another root (a container's), state goes in without following its links: they point
+            // wherever that root's owner wants, the host's /etc included.
+            Path stateRoot = store.root().equals(Path.of("/")) ? null : store.root();
+            journal.save(stateRoot, locations.journal());
             if (t == Fixer.Target.NIX) {
                 try {
-                    int[] changed = new GcRoots(locations.gcRoots(), store.storeDir).sync(fixer.liveStorePaths());
-                    journal.save(locations.journal());
+                    int[] changed = new GcRoots(stateRoot, locations.gcRoots(), store.storeDir)
+                            .sync(fixer.liveStorePaths());
+                    journal.save(stateRoot, locations.journal());
                     rootsNote = changed[0] + " GC roots added, " + changed[1] + " removed";
                 } catch (IOException e) {
                     err.println("elfmend: warning: cannot update GC roots in " + locations.gcRoots() + ": "
@@ -126,6 +139,21 @@ final class FixCommand implements Callable<Integer> {
             return ExitCodes.UNRESOLVED;
         }
         return ExitCodes.OK;
+    }
+
+    /** Which files that elfmend leaves alone by default it may patch ({@link FilePolicy}); fix, check and watch share them. */
+    static final class PolicyOptions {
+        @Option(names = "--allow-privileged", description = "Also patch set-user-ID, set-group-ID and "
+                + "capability-carrying executables; their bits and capabilities are kept.")
+        boolean allowPrivileged;
+
+        @Option(names = "--allow-hardlinks", description = "Also patch files with other hard links: this name "
+                + "gets the patched file, the other names keep the original (a warning says so).")
+        boolean allowHardLinks;
+
+        FilePolicy policy() {
+            return new FilePolicy(allowPrivileged, allowHardLinks);
+        }
     }
 
     /** A one-line progress counter on stderr when it is a terminal and the tree is big. */

@@ -1,5 +1,6 @@
 package dev.elfmend.cli;
 
+import dev.elfmend.fixup.FileNames;
 import dev.elfmend.fixup.Fixer;
 import dev.elfmend.resolve.NeedResolution;
 import dev.elfmend.resolve.PatchPlan;
@@ -16,19 +17,31 @@ final class FixReport {
 
     private FixReport() {}
 
+    /** One line per file (names escaped, so a newline in a name cannot split it), and its warnings. */
     static void printLine(PrintWriter out, Fixer.FileResult r, boolean dryRun) {
+        String file = FileNames.shown(r.file());
         switch (r.outcome()) {
             case PATCHED, WOULD_PATCH -> out.println((r.outcome() == Fixer.Outcome.PATCHED ? "patched " : "would patch ")
-                    + r.file() + ": " + String.join("; ", r.changes()));
+                    + file + ": " + String.join("; ", r.changes()));
             case UNRESOLVED -> {
                 out.println((r.changes().isEmpty() ? "unresolved " : (dryRun ? "would patch " : "patched ")
-                        + "(incomplete) ") + r.file() + (r.changes().isEmpty() ? "" : ": " + String.join("; ", r.changes())));
+                        + "(incomplete) ") + file + (r.changes().isEmpty() ? "" : ": " + String.join("; ", r.changes())));
                 for (NeedResolution n : r.plan().unresolved()) {
                     out.println("    " + n.name() + " => not found (" + n.reason() + ")");
                 }
             }
-            case FAILED -> out.println("failed " + r.file() + ": " + r.error());
+            case FAILED -> out.println("failed " + file + ": " + FileNames.oneLine(r.error()));
+            case SKIPPED -> {
+                // Left alone on purpose (a privileged file, say): the user has a choice to make, so say it.
+                if (!r.warnings().isEmpty()) {
+                    out.println("skipped " + file + ": " + FileNames.oneLine(r.warnings().getFirst()));
+                }
+                return;
+            }
             default -> { }
+        }
+        for (String warning : r.warnings()) {
+            out.println("    warning: " + FileNames.oneLine(warning));
         }
     }
 
@@ -57,12 +70,19 @@ final class FixReport {
 
     static Map<String, Object> toJson(Fixer.FileResult r) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("path", r.file().toString());
+        String exact = FileNames.text(r.file());
+        m.put("path", exact != null ? exact : FileNames.shown(r.file()));
+        if (exact == null) {
+            m.put("pathEscaped", true); // not UTF-8: JSON cannot carry it, so path holds the escaped form
+        }
         m.put("pathInRoot", r.pathInRoot());
         m.put("outcome", r.outcome().name().toLowerCase(java.util.Locale.ROOT));
         m.put("changes", r.changes());
         if (r.error() != null) {
             m.put("error", r.error());
+        }
+        if (!r.warnings().isEmpty()) {
+            m.put("warnings", r.warnings());
         }
         PatchPlan p = r.plan();
         if (p != null) {

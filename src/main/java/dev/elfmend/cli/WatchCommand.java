@@ -2,6 +2,8 @@ package dev.elfmend.cli;
 
 import dev.elfmend.config.ConfigException;
 import dev.elfmend.config.ElfmendConfig;
+import dev.elfmend.fixup.FileNames;
+import dev.elfmend.fixup.FilePolicy;
 import dev.elfmend.fixup.Fixer;
 import dev.elfmend.watch.WatchDaemon;
 import java.nio.file.Path;
@@ -31,6 +33,9 @@ final class WatchCommand implements Callable<Integer> {
     @Mixin
     StoreOptions store;
 
+    @Mixin
+    FixCommand.PolicyOptions policy;
+
     @Option(names = "--config", paramLabel = "FILE", description = "JSON configuration (the format the NixOS module writes).")
     Path config;
 
@@ -53,7 +58,7 @@ final class WatchCommand implements Callable<Integer> {
         if (watch.isEmpty()) {
             watch.addAll(cfg.treePaths(Path.of(System.getProperty("user.home", "/"))));
         }
-        WatchDaemon.Environment environment = new DaemonEnvironment(store);
+        WatchDaemon.Environment environment = environment();
         WatchDaemon daemon = WatchDaemon.builder().trees(watch).environment(environment)
                 .settle(Duration.ofMillis(settleMillis != null ? settleMillis : cfg.settleMillis()))
                 .reverifyInterval(Duration.ofSeconds(reverifySeconds != null ? reverifySeconds
@@ -71,10 +76,41 @@ final class WatchCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private void applyConfig(ElfmendConfig cfg) {
+    /** What the daemon works with: the store options and the policy, after the configuration file. */
+    WatchDaemon.Environment environment() throws java.io.IOException {
+        return withPolicy(new DaemonEnvironment(store), policy.policy());
+    }
+
+    /**
+     * The daemon's fixers with the command's policy. The owner rule needs nothing from here: each fix
+     * looks at the owner of the tree it works in (the daemon passes the tree's temp directory).
+     */
+    private static WatchDaemon.Environment withPolicy(WatchDaemon.Environment environment, FilePolicy policy) {
+        return new WatchDaemon.Environment() {
+            @Override
+            public Fixer newFixer() throws java.io.IOException {
+                return environment.newFixer().withPolicy(policy);
+            }
+
+            @Override
+            public void persist(Fixer fixer) throws java.io.IOException {
+                environment.persist(fixer);
+            }
+
+            @Override
+            public long storeStamp() {
+                return environment.storeStamp();
+            }
+        };
+    }
+
+    /** Fills what the command line left open from the configuration file (the command line wins). */
+    void applyConfig(ElfmendConfig cfg) {
         if (config == null) {
             return;
         }
+        policy.allowPrivileged |= cfg.allowPrivileged();
+        policy.allowHardLinks |= cfg.allowHardLinks();
         if (trees.isEmpty() && !cfg.trees().isEmpty()) {
             trees.addAll(cfg.treePaths(Path.of(System.getProperty("user.home", "/"))));
         }
@@ -102,13 +138,25 @@ final class WatchCommand implements Callable<Integer> {
     private static final class LogListener implements WatchDaemon.Listener {
         @Override
         public void fileDone(Fixer.FileResult r) {
+            String file = FileNames.shown(r.file());
             switch (r.outcome()) {
-                case PATCHED -> LOG.info("patched {}: {}", r.file(), String.join("; ", r.changes()));
-                case UNRESOLVED -> LOG.warn("patched {} but {} stay unresolved: {}", r.file(),
+                case PATCHED -> LOG.info("patched {}: {}", file, String.join("; ", r.changes()));
+                case UNRESOLVED -> LOG.warn("patched {} but {} stay unresolved: {}", file,
                         r.plan().unresolved().size(), r.plan().unresolved().stream()
                                 .map(n -> n.name() + " (" + n.reason() + ")").toList());
-                case FAILED -> LOG.warn("cannot fix {}: {}", r.file(), r.error());
-                default -> LOG.debug("{}: {}", r.outcome(), r.file());
+                case FAILED -> LOG.warn("cannot fix {}: {}", file, FileNames.oneLine(r.error()));
+                case SKIPPED -> {
+                    if (r.warnings().isEmpty()) {
+                        LOG.debug("skipped {}: {}", file, r.plan().note());
+                    } else {
+                        LOG.warn("left {} alone: {}", file, FileNames.oneLine(r.warnings().getFirst()));
+                    }
+                    return;
+                }
+                default -> LOG.debug("{}: {}", r.outcome(), file);
+            }
+            for (String warning : r.warnings()) {
+                LOG.warn("{}: {}", file, FileNames.oneLine(warning));
             }
         }
 

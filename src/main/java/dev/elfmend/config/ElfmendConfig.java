@@ -15,11 +15,13 @@ import java.util.Set;
  *
  * @param trees directories to watch (absolute; {@code ~/} is the home directory)
  * @param extraLibraries glob -> libraries loaded with dlopen by matching files
+ * @param allowPrivileged also patch set-user-ID, set-group-ID and capability-carrying executables
+ * @param allowHardLinks also patch files with other hard links (this name is split from them)
  */
 public record ElfmendConfig(List<String> trees, String root, String storeDir, List<String> prefer,
                             List<String> profiles, List<ExtraLibraries> extraLibraries, String stateDir,
                             String cacheDir, String gcrootsDir, long reverifyIntervalSeconds, int workers,
-                            long settleMillis) {
+                            long settleMillis, boolean allowPrivileged, boolean allowHardLinks) {
 
     /** Files matching {@code glob} load {@code libraries} with dlopen. */
     public record ExtraLibraries(String glob, List<String> libraries) {
@@ -29,7 +31,8 @@ public record ElfmendConfig(List<String> trees, String root, String storeDir, Li
     }
 
     static final Set<String> KEYS = Set.of("trees", "root", "storeDir", "prefer", "profiles", "extraLibraries",
-            "stateDir", "cacheDir", "gcrootsDir", "reverifyIntervalSeconds", "workers", "settleMillis");
+            "stateDir", "cacheDir", "gcrootsDir", "reverifyIntervalSeconds", "workers", "settleMillis",
+            "allowPrivileged", "allowHardLinks");
 
     /** Trees watched when none are configured: where remote editors put their servers. */
     public static final List<String> DEFAULT_TREES = List.of("~/.vscode-server", "~/.vscode-server-insiders",
@@ -45,7 +48,7 @@ public record ElfmendConfig(List<String> trees, String root, String storeDir, Li
 
     public static ElfmendConfig defaults() {
         return new ElfmendConfig(List.of(), "/", "/nix/store", List.of(), List.of(), List.of(), null, null, null,
-                600, 2, 25);
+                600, 2, 25, false, false);
     }
 
     public static ElfmendConfig load(Path file) throws IOException, ConfigException {
@@ -100,7 +103,19 @@ public record ElfmendConfig(List<String> trees, String root, String storeDir, Li
         long settle = number(map, "settleMillis", d.settleMillis(), 0, 60_000);
         return new ElfmendConfig(trees, root, storeDir, strings(map.get("prefer"), "prefer"),
                 strings(map.get("profiles"), "profiles"), extras, string(map, "stateDir", null),
-                string(map, "cacheDir", null), string(map, "gcrootsDir", null), interval, workers, settle);
+                string(map, "cacheDir", null), string(map, "gcrootsDir", null), interval, workers, settle,
+                bool(map, "allowPrivileged"), bool(map, "allowHardLinks"));
+    }
+
+    private static boolean bool(Map<?, ?> map, String key) throws ConfigException {
+        Object v = map.get(key);
+        if (v == null) {
+            return false;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw new ConfigException("\"" + key + "\" must be true or false");
+        }
+        return b;
     }
 
     private static List<String> strings(Object raw, String key) throws ConfigException {

@@ -2,34 +2,31 @@ package dev.elfmend.fixup;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
-import java.util.HexFormat;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * The one way elfmend changes a file: copy it kernel-side to a temp file on the same filesystem, let
  * the caller edit and check the copy, fsync it, make sure the original did not change meanwhile,
  * rename the copy over the original and fsync the directory. Readers see the old file or the new one,
- * never a mix; a running executable is replaced without ETXTBSY; mode, owner and group are kept;
- * symlinks are never followed.
+ * never a mix; a running executable is replaced without ETXTBSY; mode (set-id bits included), owner,
+ * group and file capability are kept. Every name is resolved relative to a directory held open, reached
+ * from the tree root without following links, so a path component swapped for a symlink cannot
+ * redirect a read or a write.
  */
 public final class AtomicReplace {
 
     /** Prefix of every temp file elfmend creates; start-up cleanup removes leftovers by this name. */
     public static final String TEMP_PREFIX = ".elfmend-";
     public static final String TEMP_SUFFIX = ".tmp";
-    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** A step that may fail; tests swap directories in the last one before the rename. */
+    @FunctionalInterface
+    interface Step {
+        void run() throws IOException;
+    }
 
     /** Edits the temp copy; {@code original} is open for reading, {@code copy} holds its bytes. */
     @FunctionalInterface
@@ -42,7 +39,11 @@ public final class AtomicReplace {
         private static final long serialVersionUID = 1L;
 
         ConcurrentChangeException(Path file) {
-            super(file + " changed while it was being patched");
+            super(FileNames.shown(file) + " changed while it was being patched");
+        }
+
+        ConcurrentChangeException(Path file, String why) {
+            super(why + " (patching " + FileNames.shown(file) + ")");
         }
     }
 
@@ -53,49 +54,90 @@ public final class AtomicReplace {
      * Temp files go to {@code tempDir}, which must be on the target's filesystem (null: beside the target).
      */
     public static void replace(Path source, Path target, Path tempDir, Editor editor) throws IOException {
-        FileState before = FileState.of(source);
-        try (FileChannel original = FileChannel.open(source, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            replace(source, before, original, target, tempDir, editor);
+        replace(null, source, target, tempDir, editor);
+    }
+
+    /**
+     * {@link #replace(Path, Path, Path, Editor)} within {@code tree}: every directory below it is opened
+     * without following links, and the rename lands in the directory that was checked, whatever its path
+     * leads to by then.
+     */
+    public static void replace(Path tree, Path source, Path target, Path tempDir, Editor editor)
+            throws IOException {
+        try (SourceFile original = SourceFile.open(tree, source)) {
+            replace(tree, original, target, tempDir, (in, copy, copier) -> editor.edit(in, copy), () -> {});
+        }
+    }
+
+    /** An {@link Editor} that copies ranges of the original through {@code copier}, which keeps holes. */
+    @FunctionalInterface
+    interface RangeEditor {
+        void edit(FileChannel original, FileChannel copy, SparseCopy copier) throws IOException;
+    }
+
+    /**
+     * {@link #replace(Path, Path, Path, Path, Editor)} for a caller that has already read {@code original}
+     * (and planned its edit from those bytes): any change to the file since it was opened is detected
+     * before the rename. {@code beforeRename} runs at the last moment (tests swap directories there).
+     */
+    static void replace(Path tree, SourceFile original, Path target, Path tempDir, RangeEditor editor,
+                        Step beforeRename) throws IOException {
+        Path targetPath = target.toAbsolutePath().normalize();
+        Path targetParent = parentOf(targetPath);
+        boolean inPlace = targetPath.equals(original.path());
+        try (OpenDirectory ownTargetDir = inPlace ? null : OpenDirectory.reach(tree, targetParent);
+             OpenDirectory ownTemps = tempDir == null ? null : OpenDirectory.reach(tree, tempDir, 0700)) {
+            OpenDirectory targetDir = inPlace ? original.directory() : ownTargetDir;
+            OpenDirectory temps = ownTemps != null ? ownTemps : targetDir;
+            byte[] targetName = inPlace ? original.name() : FileNames.lastName(targetPath);
+            try (TempFile temp = TempFile.create(temps, 0600)) {
+                FileChannel copy = temp.channel();
+                SparseCopy copier = new SparseCopy(original.channel(), original.fd(), copy, temp.fd(), original.path());
+                copier.copy(0, original.channel().size(), 0);
+                editor.edit(original.channel(), copy, copier);
+                temp.keep(original.state(), original.capability());
+                copy.force(true);
+                if (!original.state().equals(original.current())) {
+                    throw new ConcurrentChangeException(original.path());
+                }
+                if (!inPlace && isSymbolicLink(targetDir, targetName, targetPath)) {
+                    throw new IOException(FileNames.shown(targetPath)
+                            + " is a symbolic link; elfmend does not write through links");
+                }
+                stillReachable(tree, targetDir, targetParent, original.path());
+                beforeRename.run();
+                temp.renameTo(targetDir, targetName, targetPath);
+            }
+            targetDir.sync();
         }
     }
 
     /**
-     * {@link #replace(Path, Path, Path, Editor)} for a caller that has already read {@code source} through
-     * {@code original} (and planned its edit from those bytes): {@code before} must have been taken before
-     * {@code original} was opened, so any change to the file since then is detected before the rename.
+     * Refuses to go on when {@code dir}'s path no longer leads to the directory elfmend holds open (it
+     * was moved, or swapped for a symlink): the user would not find the result where they look for it.
+     * The rename itself goes through the open directory, so even a swap after this check cannot redirect it.
      */
-    static void replace(Path source, FileState before, FileChannel original, Path target, Path tempDir,
-                        Editor editor) throws IOException {
-        Path dir = tempDir != null ? tempDir : parentOf(target);
-        Path temp = dir.resolve(TEMP_PREFIX + HexFormat.of().formatHex(randomBytes()) + TEMP_SUFFIX);
-        boolean done = false;
-        try (FileChannel copy = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                     StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
-                     PosixFilePermissions.asFileAttribute(Set.of(PosixFilePermission.OWNER_READ,
-                             PosixFilePermission.OWNER_WRITE)))) {
-            copyAll(original, copy);
-            editor.edit(original, copy);
-            // Owner and mode before the fsync, so they are as durable as the content when the rename lands.
-            applyOwnerAndMode(temp, before);
-            copy.force(true);
-            if (!before.equals(FileState.of(source))) {
-                throw new ConcurrentChangeException(source);
+    private static void stillReachable(Path tree, OpenDirectory dir, Path dirPath, Path file) throws IOException {
+        FileState held = dir.stat();
+        try (OpenDirectory now = OpenDirectory.reach(tree == null ? dirPath : tree, dirPath)) {
+            if (now.stat().sameFile(held)) {
+                return;
             }
-            if (!source.equals(target) && Files.isSymbolicLink(target)) {
-                throw new IOException(target + " is a symbolic link; elfmend does not write through links");
-            }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("cannot replace " + target + " atomically: temp directory " + dir
-                        + " is on another filesystem", e);
-            }
-            done = true;
-            syncDirectory(parentOf(target));
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(temp);
-            }
+        } catch (OpenDirectory.LinkRefusedException e) {
+            throw new ConcurrentChangeException(file, e.getFile() + " was replaced by a symbolic link while "
+                    + "elfmend worked; nothing was written");
+        } catch (java.nio.file.NoSuchFileException e) {
+            // gone: reported below
+        }
+        throw new ConcurrentChangeException(file, FileNames.shown(dirPath) + " was moved or replaced while "
+                + "elfmend worked; nothing was written");
+    }
+
+    private static boolean isSymbolicLink(OpenDirectory dir, byte[] name, Path path) throws IOException {
+        try {
+            return dir.stat(name, path).isSymbolicLink();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
         }
     }
 
@@ -107,33 +149,33 @@ public final class AtomicReplace {
 
     /**
      * Creates or replaces {@code target} with new content through the same temp-fsync-rename path
-     * (state files: index, journal). A symlink at the target is refused.
+     * (state files: index, journal), all relative to the target's directory. A symlink at the target is
+     * refused; the directory itself is the caller's choice, links on the way to it included.
      */
     public static void write(Path target, ContentWriter writer) throws IOException {
-        Path dir = parentOf(target);
-        Files.createDirectories(dir);
-        if (Files.isSymbolicLink(target)) {
-            throw new IOException(target + " is a symbolic link; elfmend does not write through links");
-        }
-        Path temp = dir.resolve(TEMP_PREFIX + HexFormat.of().formatHex(randomBytes()) + TEMP_SUFFIX);
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-                    LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(Set.of(
-                            PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-                            PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ)));
-                 java.io.OutputStream out = new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch))) {
+        write(null, target, writer);
+    }
+
+    /**
+     * {@link #write(Path, ContentWriter)} for a state file inside {@code tree} (a journal inside a
+     * container's root): the directories below the tree are reached, and made, without following links.
+     */
+    public static void write(Path tree, Path target, ContentWriter writer) throws IOException {
+        Path file = target.toAbsolutePath().normalize();
+        try (OpenDirectory dir = OpenDirectory.reach(tree, parentOf(file), 0755)) {
+            byte[] name = FileNames.lastName(file);
+            if (isSymbolicLink(dir, name, file)) {
+                throw new IOException(FileNames.shown(file) + " is a symbolic link; elfmend does not write through links");
+            }
+            try (TempFile temp = TempFile.create(dir, 0644);
+                 java.io.OutputStream out = new java.io.BufferedOutputStream(
+                         java.nio.channels.Channels.newOutputStream(temp.channel()))) {
                 writer.write(out);
                 out.flush();
-                ch.force(true);
+                temp.channel().force(true);
+                temp.renameTo(dir, name, file);
             }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            done = true;
-            syncDirectory(dir);
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(temp);
-            }
+            dir.sync();
         }
     }
 
@@ -143,11 +185,14 @@ public final class AtomicReplace {
             return 0;
         }
         int removed = 0;
-        try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(dir,
-                TEMP_PREFIX + "*" + TEMP_SUFFIX)) {
+        Path abs = dir.toAbsolutePath().normalize();
+        try (OpenDirectory open = OpenDirectory.reach(abs.getParent(), abs);
+             java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(dir,
+                     TEMP_PREFIX + "*" + TEMP_SUFFIX)) {
             for (Path p : entries) {
-                if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                    Files.deleteIfExists(p);
+                byte[] name = FileNames.lastName(p);
+                // Removed through the directory held open: a swapped path cannot make this delete elsewhere.
+                if (open.stat(name, p).isRegularFile() && open.unlink(name, p)) {
                     removed++;
                 }
             }
@@ -155,65 +200,8 @@ public final class AtomicReplace {
         return removed;
     }
 
-    private static byte[] randomBytes() {
-        byte[] b = new byte[8];
-        RANDOM.nextBytes(b);
-        return b;
-    }
-
     private static Path parentOf(Path file) {
         Path parent = file.toAbsolutePath().getParent();
         return Objects.requireNonNull(parent, "file has no parent directory");
-    }
-
-    /** Kernel-side copy (copy_file_range/sendfile under FileChannel.transferTo), never through the heap. */
-    static void copyAll(FileChannel from, FileChannel to) throws IOException {
-        copyRange(from, 0, from.size(), to, 0);
-    }
-
-    static void copyRange(FileChannel from, long position, long count, FileChannel to, long targetPosition)
-            throws IOException {
-        to.position(targetPosition);
-        long done = 0;
-        while (done < count) {
-            long n = from.transferTo(position + done, count - done, to);
-            if (n <= 0) {
-                throw new IOException("short copy at offset " + (position + done));
-            }
-            done += n;
-        }
-    }
-
-    private static void applyOwnerAndMode(Path temp, FileState state) throws IOException {
-        // Owner first: chown clears set-id bits, the mode restores them.
-        Map<String, Object> current = Files.readAttributes(temp, "unix:uid,gid", LinkOption.NOFOLLOW_LINKS);
-        if (!current.get("uid").equals(state.uid()) || !current.get("gid").equals(state.gid())) {
-            Files.setAttribute(temp, "unix:uid", state.uid(), LinkOption.NOFOLLOW_LINKS);
-            Files.setAttribute(temp, "unix:gid", state.gid(), LinkOption.NOFOLLOW_LINKS);
-        }
-        Files.setAttribute(temp, "unix:mode", state.mode() & 07777, LinkOption.NOFOLLOW_LINKS);
-    }
-
-    private static void syncDirectory(Path dir) throws IOException {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        }
-    }
-
-    /** What identifies one version of a file: if any of it changes, someone else wrote the file. */
-    record FileState(Object dev, Object ino, long size, FileTime mtime, FileTime ctime, int mode, int uid, int gid) {
-
-        static FileState of(Path file) throws IOException {
-            if (Files.isSymbolicLink(file)) {
-                throw new IOException(file + " is a symbolic link; elfmend does not follow links");
-            }
-            Map<String, Object> a = Files.readAttributes(file,
-                    "unix:dev,ino,size,lastModifiedTime,ctime,mode,uid,gid,isRegularFile", LinkOption.NOFOLLOW_LINKS);
-            if (!(Boolean) a.get("isRegularFile")) {
-                throw new IOException(file + " is not a regular file");
-            }
-            return new FileState(a.get("dev"), a.get("ino"), (Long) a.get("size"), (FileTime) a.get("lastModifiedTime"),
-                    (FileTime) a.get("ctime"), (Integer) a.get("mode"), (Integer) a.get("uid"), (Integer) a.get("gid"));
-        }
     }
 }

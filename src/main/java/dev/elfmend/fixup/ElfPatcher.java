@@ -11,9 +11,7 @@ import dev.elfmend.elf.Rewrite;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
@@ -34,17 +32,52 @@ public final class ElfPatcher {
         void run(Path source, FileChannel copy) throws IOException;
     }
 
+    /**
+     * Decides from the opened file (the very one that will be replaced, not whatever its name leads to
+     * later) whether it may be replaced; throws {@link FilePolicy.RefusedException} when not.
+     */
+    @FunctionalInterface
+    interface Guard {
+        Guard NONE = (file, state, capability) -> { };
+
+        void check(Path file, FileState state, Capability capability) throws IOException;
+    }
+
+    /** The file's capability attribute, read only when a guard asks. */
+    @FunctionalInterface
+    interface Capability {
+        byte[] read() throws IOException;
+    }
+
+    private final Path tree;
     private final Path tempDir;
+    private final Guard guard;
     private final BeforeReplace beforeReplace;
+    private final AtomicReplace.Step beforeRename;
 
     /** @param tempDir where temp files go (same filesystem as the files), or null for beside each file */
     public ElfPatcher(Path tempDir) {
-        this(tempDir, (source, copy) -> {});
+        this(null, tempDir, Guard.NONE, (source, copy) -> {}, () -> {});
+    }
+
+    /**
+     * A patcher for files under {@code tree}: directories below it are never followed through links, and
+     * {@code tempDir} (at the tree's root, same filesystem) holds the temp files.
+     */
+    public ElfPatcher(Path tree, Path tempDir) {
+        this(tree, tempDir, Guard.NONE, (source, copy) -> {}, () -> {});
     }
 
     ElfPatcher(Path tempDir, BeforeReplace beforeReplace) {
+        this(null, tempDir, Guard.NONE, beforeReplace, () -> {});
+    }
+
+    ElfPatcher(Path tree, Path tempDir, Guard guard, BeforeReplace beforeReplace, AtomicReplace.Step beforeRename) {
+        this.tree = tree;
         this.tempDir = tempDir;
+        this.guard = guard;
         this.beforeReplace = beforeReplace;
+        this.beforeRename = beforeRename;
     }
 
     public Result patch(Path file, ElfEdits edits) throws IOException {
@@ -65,39 +98,39 @@ public final class ElfPatcher {
     }
 
     private Result attempt(Path source, Path target, ElfEdits edits) throws IOException {
-        // Taken before the file is opened: whatever changes it from here on, up to the rename, is detected,
-        // so a plan made from these bytes is never applied to other bytes.
-        AtomicReplace.FileState before = AtomicReplace.FileState.of(source);
-        try (FileChannel channel = FileChannel.open(source, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+        try (SourceFile original = SourceFile.open(tree, source)) {
+            guard.check(original.path(), original.state(), original::capability);
+            FileChannel channel = original.channel();
             ElfFile elf = ElfReader.read(ByteSources.of(channel));
             long oldSize = elf.fileSize();
             Rewrite rewrite = ElfRewriter.plan(elf, ByteSources.of(channel), edits);
-            if (rewrite.isNoop() && source.equals(target)) {
+            if (rewrite.isNoop() && original.path().equals(target.toAbsolutePath().normalize())) {
                 return new Result(source, false, List.of(), oldSize, oldSize);
-            }
-            if (tempDir != null) {
-                java.nio.file.Files.createDirectories(tempDir);
             }
             // What the file already got wrong (a stale PT_GNU_PROPERTY left by patchelf 0.14, say) is not ours
             // to refuse; only what the edit would break is.
             List<String> known = LayoutCheck.check(elf, null);
-            AtomicReplace.replace(source, before, channel, target, tempDir, (original, copy) -> {
-                apply(rewrite, original, copy);
+            AtomicReplace.replace(tree, original, target, tempDir, (in, copy, copier) -> {
+                apply(rewrite, copy, copier);
                 verify(copy, rewrite, known, target);
                 beforeReplace.run(source, copy);
-            });
+            }, beforeRename);
             return new Result(target, !rewrite.isNoop(), rewrite.changes(), oldSize, rewrite.newSize());
         }
     }
 
     static void apply(Rewrite rewrite, FileChannel original, FileChannel copy) throws IOException {
+        apply(rewrite, copy, SparseCopy.dense(original, copy));
+    }
+
+    /** Applies the rewrite to the copy; ranges of the original come through {@code copier}, holes and all. */
+    static void apply(Rewrite rewrite, FileChannel copy, SparseCopy copier) throws IOException {
         if (rewrite.newSize() < copy.size()) {
             copy.truncate(rewrite.newSize());
         }
         for (Rewrite.Op op : rewrite.ops()) {
             switch (op) {
-                case Rewrite.Copy c -> AtomicReplace.copyRange(original, c.sourceOffset(), c.length(), copy,
-                        c.targetOffset());
+                case Rewrite.Copy c -> copier.copy(c.sourceOffset(), c.length(), c.targetOffset());
                 case Rewrite.Write w -> {
                     ByteBuffer buffer = ByteBuffer.wrap(w.bytes());
                     long at = w.targetOffset();

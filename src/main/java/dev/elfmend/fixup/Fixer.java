@@ -30,14 +30,30 @@ public final class Fixer {
     /** What happened to one file. */
     public enum Outcome { PATCHED, WOULD_PATCH, OK, UNRESOLVED, SKIPPED, FAILED }
 
+    /**
+     * The result for one file. {@code warnings} are what the user must hear about even when it went
+     * well (a file split from its hard links) or why a file was left alone on purpose (a privileged file).
+     */
     public record FileResult(Path file, String pathInRoot, Outcome outcome, PatchPlan plan, List<String> changes,
-                             String error) {}
+                             String error, List<String> warnings) {
+        public FileResult {
+            warnings = List.copyOf(warnings);
+        }
+
+        public FileResult(Path file, String pathInRoot, Outcome outcome, PatchPlan plan, List<String> changes,
+                          String error) {
+            this(file, pathInRoot, outcome, plan, changes, error, List.of());
+        }
+    }
 
     /** Receives results as they happen (the CLI prints, the daemon logs). */
     public interface Listener {
         default void fileDone(FileResult result) {}
 
         default void fileFound(Path file) {}
+
+        /** Something about the walk itself (a tree too deep to search to its end), said once. */
+        default void warning(String message) {}
     }
 
     private final Path root;
@@ -47,9 +63,16 @@ public final class Fixer {
     private final Target target;
     private final boolean dryRun;
     private final Journal journal;
+    private final FilePolicy policy;
 
+    /** A fixer with the {@linkplain FilePolicy#DEFAULT default policy}: nothing privileged, nothing hard-linked. */
     public Fixer(Path root, String storeDir, Resolver resolver, FhsRetarget fhs, Target target, boolean dryRun,
                  Journal journal) {
+        this(root, storeDir, resolver, fhs, target, dryRun, journal, FilePolicy.DEFAULT);
+    }
+
+    public Fixer(Path root, String storeDir, Resolver resolver, FhsRetarget fhs, Target target, boolean dryRun,
+                 Journal journal, FilePolicy policy) {
         this.root = root.toAbsolutePath().normalize();
         this.storeDir = storeDir;
         this.resolver = resolver;
@@ -57,6 +80,12 @@ public final class Fixer {
         this.target = target;
         this.dryRun = dryRun;
         this.journal = journal;
+        this.policy = policy;
+    }
+
+    /** The same fixer (same journal) with another policy. */
+    public Fixer withPolicy(FilePolicy newPolicy) {
+        return new Fixer(root, storeDir, resolver, fhs, target, dryRun, journal, newPolicy);
     }
 
     /** Walks every path, fixing (or, dry, planning) each ELF file found. */
@@ -76,7 +105,7 @@ public final class Fixer {
             ElfFiles.walk(abs, f -> {
                 files.add(f);
                 listener.fileFound(f);
-            });
+            }, listener::warning);
             try {
                 results.addAll(fixAll(files, tempDir, listener));
             } finally {
@@ -132,7 +161,11 @@ public final class Fixer {
         }
     }
 
-    /** Fixes one file; {@code tempDir} must be on its filesystem and outside any directory that is counted. */
+    /**
+     * Fixes one file of the tree whose temp directory is {@code tempDir} (its hidden directory at the
+     * tree's root, see {@link #tempDirFor}): below that root no link is followed, and the tree's owner
+     * decides whose files a run as root may touch.
+     */
     public FileResult fixFile(Path file, Path tempDir) {
         String inRoot = RootedFiles.inRoot(root, file);
         if (inRoot == null) {
@@ -141,7 +174,16 @@ public final class Fixer {
         if (inRoot.startsWith(storeDir + "/")) {
             return new FileResult(file, inRoot, Outcome.SKIPPED, PatchPlan.skipped("inside the store"), List.of(), null);
         }
+        Path tree = tempDir.toAbsolutePath().normalize().getParent();
         try {
+            ElfPatcher.Guard guard = policy.guard(tree, FilePolicy.requiredOwner(tree));
+            // Decided here on the file as it is, so check and --dry-run tell it too; the patcher decides
+            // again on the very file it replaces.
+            FileState state;
+            try (SourceFile source = SourceFile.open(tree, file)) {
+                state = source.state();
+                guard.check(source.path(), state, source::capability);
+            }
             BinaryFacts facts;
             try (OpenElf open = OpenElf.open(file, false)) {
                 facts = BinaryFacts.of(inRoot, open.elf());
@@ -167,11 +209,16 @@ public final class Fixer {
                 return new FileResult(file, inRoot, plan.status() == PatchPlan.Status.UNRESOLVABLE
                         ? Outcome.UNRESOLVED : Outcome.WOULD_PATCH, plan, changes, null);
             }
-            Files.createDirectories(tempDir);
-            ElfPatcher.Result result = new ElfPatcher(tempDir).patch(file, edits.build());
+            ElfPatcher.Result result = new ElfPatcher(tree, tempDir, guard, (source, copy) -> { }, () -> { })
+                    .patch(file, edits.build());
             record(facts, plan, result);
             Outcome o = plan.status() == PatchPlan.Status.UNRESOLVABLE ? Outcome.UNRESOLVED : Outcome.PATCHED;
-            return new FileResult(file, inRoot, o, plan, result.changes(), null);
+            List<String> warnings = result.changed() && state.links() > 1
+                    ? List.of(FilePolicy.detached(state.links())) : List.of();
+            return new FileResult(file, inRoot, o, plan, result.changes(), null, warnings);
+        } catch (FilePolicy.RefusedException e) {
+            return new FileResult(file, inRoot, Outcome.SKIPPED, PatchPlan.skipped(e.getMessage()), List.of(), null,
+                    List.of(e.getMessage()));
         } catch (IOException | RuntimeException e) {
             return new FileResult(file, inRoot, Outcome.FAILED, null, List.of(),
                     e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
@@ -242,12 +289,28 @@ public final class Fixer {
             return out;
         }
         for (Journal.Entry e : journal.entries()) {
-            if (Files.exists(RootedFiles.host(root, e.path()), LinkOption.NOFOLLOW_LINKS)) {
+            if (mayExist(e.path())) {
                 out.addAll(e.storePaths());
             } else {
                 journal.remove(e.path());
             }
         }
         return out;
+    }
+
+    /**
+     * Whether the journal's file may still be there. A name that is not UTF-8 reached the journal with
+     * its odd bytes replaced, so it cannot be looked up again: its store paths stay roots rather than
+     * being collected from under a patched file.
+     */
+    private boolean mayExist(String pathInRoot) {
+        if (pathInRoot.indexOf('\ufffd') >= 0) {
+            return true;
+        }
+        try {
+            return Files.exists(RootedFiles.host(root, pathInRoot), LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.InvalidPathException e) {
+            return true; // not expressible in this locale's charset (LANG=C): cannot tell, so keep
+        }
     }
 }

@@ -5,21 +5,32 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * Garbage-collector roots for the store paths patched files depend on: one symlink per store path in
  * a directory under the root's {@code nix/var/nix/gcroots}, pointing at the path as seen inside the
- * root. Syncing adds what is missing and removes what no patched file needs any more.
+ * root. Syncing adds what is missing and removes what no patched file needs any more. Links are made
+ * and removed relative to the directory held open, reached from the root without following links: a
+ * container whose {@code nix/var/nix/gcroots} is a link to the host's {@code /etc} cannot make elfmend
+ * delete the host's symlinks there.
  */
 public final class GcRoots {
 
+    private final Path root;
     private final Path directory;
     private final String storeDir;
 
+    /** Roots in {@code directory} as named (links on the way to it are the caller's choice). */
     public GcRoots(Path directory, String storeDir) {
+        this(null, directory, storeDir);
+    }
+
+    /** Roots in {@code directory}; below {@code root} (the tree elfmend works on) no link is followed. */
+    public GcRoots(Path root, Path directory, String storeDir) {
+        this.root = root;
         this.directory = directory;
         this.storeDir = storeDir;
     }
@@ -33,36 +44,42 @@ public final class GcRoots {
         if (storePaths.isEmpty() && !Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
             return new int[] {0, 0}; // nothing to root: leave a root without Nix state as it is
         }
-        Files.createDirectories(directory);
         Set<String> present = new TreeSet<>();
         int removed = 0;
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
+        int added = 0;
+        try (OpenDirectory dir = OpenDirectory.reach(root, directory, 0755);
+             DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
             for (Path p : entries) {
                 String name = p.getFileName().toString();
-                if (!Files.isSymbolicLink(p)) {
+                byte[] bytes = FileNames.lastName(p);
+                if (!dir.stat(bytes, p).isSymbolicLink()) {
                     continue; // not ours: never touched
                 }
                 if (storePaths.contains(name)) {
                     present.add(name);
-                } else {
-                    Files.delete(p);
+                } else if (dir.unlink(bytes, p)) {
                     removed++;
                 }
             }
-        }
-        int added = 0;
-        for (String base : storePaths) {
-            if (present.contains(base)) {
-                continue;
+            for (String base : storePaths) {
+                if (!present.contains(base)) {
+                    add(dir, base);
+                    added++;
+                }
             }
-            Path link = directory.resolve(base);
-            Path temp = directory.resolve(AtomicReplace.TEMP_PREFIX + base + AtomicReplace.TEMP_SUFFIX);
-            Files.deleteIfExists(temp);
-            Files.createSymbolicLink(temp, Path.of(storeDir, base));
-            Files.move(temp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            added++;
         }
         return new int[] {added, removed};
+    }
+
+    /** A new root appears whole: made under a temp name, then renamed into place. */
+    private void add(OpenDirectory dir, String base) throws IOException {
+        Path link = directory.resolve(base);
+        String tempName = AtomicReplace.TEMP_PREFIX + base + AtomicReplace.TEMP_SUFFIX;
+        Path temp = directory.resolve(tempName);
+        byte[] tempBytes = tempName.getBytes(StandardCharsets.UTF_8);
+        dir.unlink(tempBytes, temp);
+        dir.symlink((storeDir + "/" + base).getBytes(StandardCharsets.UTF_8), tempBytes, temp);
+        dir.renameTo(tempBytes, dir, base.getBytes(StandardCharsets.UTF_8), link);
     }
 
     public Set<String> current() throws IOException {

@@ -70,7 +70,12 @@ public final class Journal {
     }
 
     public void save(Path file) throws IOException {
-        AtomicReplace.write(file, out -> {
+        save(null, file);
+    }
+
+    /** Saves into {@code file} inside {@code root} (a container's), reached without following links below it. */
+    public void save(Path root, Path file) throws IOException {
+        AtomicReplace.write(root, file, out -> {
             StringBuilder sb = new StringBuilder(HEADER).append('\n');
             for (Entry e : entries.values()) {
                 sb.append(enc(e.path())).append('\t').append(enc(e.interpreter())).append('\t')

@@ -48,7 +48,13 @@ public final class Undoer {
     }
 
     private Result undoOne(Journal.Entry e, Path tempDir) {
-        Path file = RootedFiles.host(root, e.path());
+        Path file;
+        try {
+            file = RootedFiles.host(root, e.path());
+        } catch (java.nio.file.InvalidPathException ex) {
+            return new Result(root, false, List.of(), e.path() + ": name not expressible in this locale's charset "
+                    + "(run elfmend with a UTF-8 locale, e.g. LC_ALL=C.UTF-8); kept in the journal");
+        }
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             journal.remove(e.path());
             return new Result(file, false, List.of(), "no longer exists; forgotten");
@@ -74,7 +80,7 @@ public final class Undoer {
             } else {
                 edits.removeRunPath();
             }
-            ElfPatcher.Result r = new ElfPatcher(tempDir).patch(file, edits.build());
+            ElfPatcher.Result r = new ElfPatcher(tempDir.getParent(), tempDir).patch(file, edits.build());
             journal.remove(e.path());
             return new Result(file, true, r.changes(), null);
         } catch (IOException | RuntimeException ex) {

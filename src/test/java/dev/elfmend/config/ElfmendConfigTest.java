@@ -1,6 +1,7 @@
 package dev.elfmend.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,6 +40,8 @@ class ElfmendConfigTest {
         assertNull(c.stateDir());
         assertNull(c.cacheDir());
         assertNull(c.gcrootsDir());
+        assertFalse(c.allowPrivileged(), "privileged files are left alone unless allowed");
+        assertFalse(c.allowHardLinks(), "hard-linked files are left alone unless allowed");
     }
 
     @Test
@@ -63,12 +66,13 @@ class ElfmendConfigTest {
                  "prefer": ["openssl"], "profiles": ["/run/current-system/sw"],
                  "extraLibraries": [{"glob": "*/vsce-sign", "libraries": ["libssl.so.3", "libcrypto.so.3"]}],
                  "stateDir": "/var/lib/x", "cacheDir": "/var/cache/x", "gcrootsDir": "/nix/var/nix/gcroots/x",
-                 "reverifyIntervalSeconds": 0, "workers": 64, "settleMillis": 60000}
+                 "reverifyIntervalSeconds": 0, "workers": 64, "settleMillis": 60000,
+                 "allowPrivileged": true, "allowHardLinks": true}
                 """);
         assertEquals(new ElfmendConfig(List.of("~/.vscode-server", "/srv/code"), "/mnt/root", "/gnu/store",
                 List.of("openssl"), List.of("/run/current-system/sw"),
                 List.of(new ElfmendConfig.ExtraLibraries("*/vsce-sign", List.of("libssl.so.3", "libcrypto.so.3"))),
-                "/var/lib/x", "/var/cache/x", "/nix/var/nix/gcroots/x", 0, 64, 60000), c);
+                "/var/lib/x", "/var/cache/x", "/nix/var/nix/gcroots/x", 0, 64, 60000, true, true), c);
     }
 
     @Test
@@ -96,6 +100,8 @@ class ElfmendConfigTest {
         assertEquals("\"reverifyIntervalSeconds\" must be a whole number from 0 to 604800",
                 error("{\"reverifyIntervalSeconds\": -1}"));
         assertEquals("the configuration must be a JSON object", error("[]"));
+        assertEquals("\"allowPrivileged\" must be true or false", error("{\"allowPrivileged\": \"yes\"}"));
+        assertEquals("\"allowHardLinks\" must be true or false", error("{\"allowHardLinks\": 1}"));
     }
 
     @Test

@@ -149,6 +149,18 @@ class NixFilesTest {
     }
 
     @Test
+    void allowingPrivilegedAndHardLinkedFilesReachesTheDaemonAndFix() throws ConfigException {
+        String settings = config("{ allowPrivileged = true; allowHardLinks = true; }");
+        ElfmendConfig c = ElfmendConfig.parse(nix.evalJson(settings));
+        assertTrue(c.allowPrivileged());
+        assertTrue(c.allowHardLinks());
+        String args = nix.evalJson("import " + NixExpressions.path(NixExpressions.nixDir().resolve("cli-args.nix"))
+                + " (" + settings + ")");
+        assertEquals(List.of("--root", "/", "--store-dir", "/nix/store", "--allow-privileged", "--allow-hardlinks"),
+                JsonReader.parse(args));
+    }
+
+    @Test
     void packageBuildsTheJarOfThePomVersionWithMaven() throws IOException, ConfigException {
         // nixpkgs stand-ins: buildMavenPackage returns its arguments, packages are bare store paths.
         String expression = """

@@ -37,10 +37,15 @@ class FixerTest {
     @BeforeEach
     void store() throws IOException {
         nix = NixRoot.create(dir.resolve("nix"));
+        resolver = resolver(nix);
+        Files.createDirectories(nix.host("/opt/elfmend-fixture/lib"));
+    }
+
+    /** A resolver against the root's store, freshly indexed, with default preferences. */
+    static Resolver resolver(NixRoot nix) throws IOException {
         LibraryIndex index = new StoreScanner(nix.root(), NixRoot.STORE_DIR)
                 .refresh(LibraryIndex.empty(NixRoot.STORE_DIR)).index();
-        resolver = new Resolver(index, new FsRootLookup(nix.root()), ResolveConfig.defaults());
-        Files.createDirectories(nix.host("/opt/elfmend-fixture/lib"));
+        return new Resolver(index, new FsRootLookup(nix.root()), ResolveConfig.defaults());
     }
 
     private Fixer fixer(Journal journal, boolean dryRun) {

@@ -26,6 +26,9 @@ public final class Requirements {
             Map.entry("dockerd", "docker.io"),
             Map.entry("npm", "npm"),
             Map.entry("file", "file"),
+            Map.entry("setcap", "libcap2-bin"),
+            Map.entry("getcap", "libcap2-bin"),
+            Map.entry("debootstrap", "debootstrap"),
             Map.entry("tar", "tar"));
 
     private static final Map<String, Boolean> ON_PATH = new ConcurrentHashMap<>();
