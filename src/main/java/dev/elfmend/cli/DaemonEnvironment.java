@@ -49,8 +49,8 @@ final class DaemonEnvironment implements WatchDaemon.Environment {
     public void persist(Fixer fixer) throws IOException {
         synchronized (journal) {
             Set<String> live = fixer.liveStorePaths();
-            journal.save(locations.journal());
-            new GcRoots(locations.gcRoots(), store.storeDir).sync(live);
+            journal.save(store.stateRoot(), locations.journal());
+            new GcRoots(store.stateRoot(), locations.gcRoots(), store.storeDir).sync(live);
         }
     }
 

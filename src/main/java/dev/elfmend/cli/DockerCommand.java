@@ -233,7 +233,7 @@ final class DockerCommand implements Callable<Integer> {
 
         @Override
         public void fileDone(dev.elfmend.fixup.Fixer.FileResult r) {
-            String file = "/" + root.relativize(r.file());
+            String file = "/" + dev.elfmend.fixup.FileNames.shown(root.relativize(r.file()));
             switch (r.outcome()) {
                 case PATCHED -> LOG.info("{}: patched {}: {}", container.name(), file, String.join("; ", r.changes()));
                 case UNRESOLVED -> LOG.warn("{}: patched {} but some libraries stay unresolved: {}", container.name(),

@@ -104,7 +104,7 @@ final class FixCommand implements Callable<Integer> {
         if (!dryRun) {
             // Inside another root (a container's), state goes in without following its links: they point
             // wherever that root's owner wants, the host's /etc included.
-            Path stateRoot = store.root().equals(Path.of("/")) ? null : store.root();
+            Path stateRoot = store.stateRoot();
             journal.save(stateRoot, locations.journal());
             if (t == Fixer.Target.NIX) {
                 try {

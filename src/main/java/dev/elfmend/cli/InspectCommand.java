@@ -61,7 +61,7 @@ final class InspectCommand implements Callable<Integer> {
                     failed.put("error", reason);
                     reports.add(failed);
                 } else {
-                    err.println("elfmend: " + file + ": " + reason);
+                    err.println("elfmend: " + dev.elfmend.fixup.FileNames.shown(file) + ": " + reason);
                 }
             }
         }

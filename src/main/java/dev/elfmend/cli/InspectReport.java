@@ -63,7 +63,7 @@ final class InspectReport {
 
     void print(PrintWriter out, boolean allSymbols) throws IOException {
         ElfHeader h = elf.header();
-        out.println(path + ":");
+        out.println(dev.elfmend.fixup.FileNames.shown(path) + ":");
         out.printf("  type:         %s, %s %s-endian %s, OS/ABI %s%n", describe(elf.linkKind()),
                 h.elfClass(), h.bigEndian() ? "big" : "little", h.machine().name(), h.osAbiName());
         elf.interpreter().ifPresent(i -> out.println("  interpreter:  " + shown(i)

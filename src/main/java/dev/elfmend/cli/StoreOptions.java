@@ -56,6 +56,15 @@ final class StoreOptions {
         return root.root.toAbsolutePath().normalize();
     }
 
+    /**
+     * The tree state files (journal, GC roots) are written inside without following links: the root
+     * when it is not the host's own (a container through /proc/PID/root, an image layer), else null.
+     */
+    Path stateRoot() {
+        Path root = root();
+        return root.equals(Path.of("/")) ? null : root;
+    }
+
     StateLocations locations() {
         String user = System.getProperty("user.name", "user");
         boolean superuser = "root".equals(user);

@@ -47,10 +47,11 @@ final class UndoCommand implements Callable<Integer> {
                 }
             }
         }
-        journal.save(locations.journal());
+        journal.save(store.stateRoot(), locations.journal());
         Fixer fixer = new Fixer(store.root(), store.storeDir, null, null, Fixer.Target.NIX, false, journal);
-        int[] changed = new GcRoots(locations.gcRoots(), store.storeDir).sync(fixer.liveStorePaths());
-        journal.save(locations.journal());
+        int[] changed = new GcRoots(store.stateRoot(), locations.gcRoots(), store.storeDir)
+                .sync(fixer.liveStorePaths());
+        journal.save(store.stateRoot(), locations.journal());
         out.println(results.stream().filter(Undoer.Result::restored).count() + " files restored; "
                 + changed[1] + " GC roots released");
         out.flush();

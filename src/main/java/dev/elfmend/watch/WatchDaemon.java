@@ -184,7 +184,7 @@ public final class WatchDaemon implements AutoCloseable {
             return;
         }
         try {
-            ElfFiles.walk(tree, file -> pending.touch(file, tree, true));
+            ElfFiles.walk(tree, file -> pending.touch(file, tree, true), listener::warning);
         } catch (IOException e) {
             listener.warning("cannot scan " + tree + ": " + e.getMessage());
         }
