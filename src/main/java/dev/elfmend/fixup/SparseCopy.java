@@ -13,6 +13,7 @@ import java.nio.file.Path;
 final class SparseCopy {
 
     private static final int ZEROS = 1 << 16;
+    private static final long WRITEBACK_CHUNK = 8L << 20;
 
     private final FileChannel from;
     private final int fromFd;
@@ -72,16 +73,26 @@ final class SparseCopy {
         }
     }
 
-    /** Kernel-side copy (copy_file_range/sendfile under FileChannel.transferTo), never through the heap. */
+    /**
+     * Kernel-side copy (copy_file_range/sendfile under FileChannel.transferTo), never through the heap.
+     * A large range goes in chunks, each handed to the disk as soon as it is copied: the disk writes the
+     * start of node (125 MB) while the kernel copies the rest, and the final fsync waits for little more
+     * than the last chunk and the edited pages.
+     */
     private void transfer(long position, long count, long target) throws IOException {
         to.position(target);
         long done = 0;
+        long flushed = 0;
         while (done < count) {
-            long n = from.transferTo(position + done, count - done, to);
+            long n = from.transferTo(position + done, Math.min(count - done, WRITEBACK_CHUNK), to);
             if (n <= 0) {
                 throw new IOException("short copy at offset " + (position + done));
             }
             done += n;
+            if (toFd >= 0 && count >= WRITEBACK_CHUNK && done - flushed >= WRITEBACK_CHUNK) {
+                LinuxFiles.startWriteback(toFd, target + flushed, done - flushed);
+                flushed = done;
+            }
         }
     }
 }
