@@ -24,7 +24,7 @@ final class Verbosity {
     static void apply(CommandLine.ParseResult parseResult) {
         int verbosity = level(parseResult);
         if (verbosity == 0) {
-            return; // logback.xml's default (INFO); not touching logging keeps short commands' start-up fast
+            return; // LogSetup's default (INFO); not touching logging keeps short commands' start-up fast
         }
         Level level = switch (verbosity) {
             case 0 -> Level.INFO;
