@@ -29,7 +29,8 @@ final class DaemonEnvironment implements WatchDaemon.Environment {
     DaemonEnvironment(StoreOptions store) throws IOException {
         this.store = store;
         this.locations = store.locations();
-        this.journal = Journal.load(locations.journal());
+        store.removeStrayStateTempFiles();
+        this.journal = Journal.load(store.stateRoot(), locations.journal());
     }
 
     @Override
@@ -49,7 +50,7 @@ final class DaemonEnvironment implements WatchDaemon.Environment {
     public void persist(Fixer fixer) throws IOException {
         synchronized (journal) {
             Set<String> live = fixer.liveStorePaths();
-            journal.save(store.stateRoot(), locations.journal());
+            journal.save();
             new GcRoots(store.stateRoot(), locations.gcRoots(), store.storeDir).sync(live);
         }
     }

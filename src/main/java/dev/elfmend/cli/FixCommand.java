@@ -67,6 +67,9 @@ final class FixCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         StateLocations locations = store.locations();
+        if (!dryRun) {
+            store.removeStrayStateTempFiles();
+        }
         Resolver resolver = null;
         if (t == Fixer.Target.NIX) {
             // Retargeting away from the store needs no index (and the target system may have no store).
@@ -76,7 +79,7 @@ final class FixCommand implements Callable<Integer> {
             }
             resolver = store.resolver(index);
         }
-        Journal journal = Journal.load(locations.journal());
+        Journal journal = Journal.load(store.stateRoot(), locations.journal());
         Fixer fixer = new Fixer(store.root(), store.storeDir, resolver,
                 new FhsRetarget(new FsRootLookup(store.root()), store.storeDir), t, dryRun, journal, policy.policy());
         Progress progress = new Progress(err, json);
@@ -105,12 +108,12 @@ final class FixCommand implements Callable<Integer> {
             // Inside another root (a container's), state goes in without following its links: they point
             // wherever that root's owner wants, the host's /etc included.
             Path stateRoot = store.stateRoot();
-            journal.save(stateRoot, locations.journal());
+            journal.save();
             if (t == Fixer.Target.NIX) {
                 try {
                     int[] changed = new GcRoots(stateRoot, locations.gcRoots(), store.storeDir)
                             .sync(fixer.liveStorePaths());
-                    journal.save(stateRoot, locations.journal());
+                    journal.save();
                     rootsNote = changed[0] + " GC roots added, " + changed[1] + " removed";
                 } catch (IOException e) {
                     err.println("elfmend: warning: cannot update GC roots in " + locations.gcRoots() + ": "

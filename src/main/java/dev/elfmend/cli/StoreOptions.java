@@ -74,6 +74,17 @@ final class StoreOptions {
                 gcRootsDir != null ? gcRootsDir : d.gcRoots());
     }
 
+    /** Removes the temp files a killed run left beside the journal and the index cache. */
+    void removeStrayStateTempFiles() throws IOException {
+        StateLocations locations = locations();
+        for (Path file : java.util.List.of(locations.journal(), locations.indexCache())) {
+            Path dir = file.toAbsolutePath().getParent();
+            if (dir != null) {
+                dev.elfmend.fixup.AtomicReplace.removeStrayTempFiles(dir);
+            }
+        }
+    }
+
     IndexStore.Loaded loadIndex(boolean rebuild) throws IOException {
         return IndexStore.load(root(), storeDir, locations().indexCache(), rebuild);
     }

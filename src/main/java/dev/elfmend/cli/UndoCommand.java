@@ -34,7 +34,8 @@ final class UndoCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         StateLocations locations = store.locations();
-        Journal journal = Journal.load(locations.journal());
+        store.removeStrayStateTempFiles();
+        Journal journal = Journal.load(store.stateRoot(), locations.journal());
         List<Undoer.Result> results = new Undoer(store.root(), journal).undo(paths);
         int status = ExitCodes.OK;
         for (Undoer.Result r : results) {
@@ -47,11 +48,11 @@ final class UndoCommand implements Callable<Integer> {
                 }
             }
         }
-        journal.save(store.stateRoot(), locations.journal());
+        journal.save();
         Fixer fixer = new Fixer(store.root(), store.storeDir, null, null, Fixer.Target.NIX, false, journal);
         int[] changed = new GcRoots(store.stateRoot(), locations.gcRoots(), store.storeDir)
                 .sync(fixer.liveStorePaths());
-        journal.save(store.stateRoot(), locations.journal());
+        journal.save();
         out.println(results.stream().filter(Undoer.Result::restored).count() + " files restored; "
                 + changed[1] + " GC roots released");
         out.flush();

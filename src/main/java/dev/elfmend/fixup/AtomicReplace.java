@@ -179,7 +179,19 @@ public final class AtomicReplace {
         }
     }
 
-    /** Removes temp files a killed run left in {@code dir}; returns how many. */
+    /**
+     * A temp file's name: it carries the writing process's id, so a later run can tell the temp files of a
+     * killed run (stray) from those of an elfmend still at work in the same directory (a daemon and a
+     * {@code fix}, or two of them, sharing a tree or a state directory).
+     */
+    static String tempName(String unique) {
+        return TEMP_PREFIX + ProcessHandle.current().pid() + "-" + unique + TEMP_SUFFIX;
+    }
+
+    /**
+     * Removes temp files a killed run left in {@code dir}; returns how many. A temp file whose writer is
+     * still running (its process id, in the name, is alive in this process's view) is not stray.
+     */
     public static int removeStrayTempFiles(Path dir) throws IOException {
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             return 0;
@@ -192,12 +204,26 @@ public final class AtomicReplace {
             for (Path p : entries) {
                 byte[] name = FileNames.lastName(p);
                 // Removed through the directory held open: a swapped path cannot make this delete elsewhere.
-                if (open.stat(name, p).isRegularFile() && open.unlink(name, p)) {
+                if (open.stat(name, p).isRegularFile() && !writerAlive(p) && open.unlink(name, p)) {
                     removed++;
                 }
             }
         }
         return removed;
+    }
+
+    private static boolean writerAlive(Path temp) {
+        String name = temp.getFileName().toString();
+        int dash = name.indexOf('-', TEMP_PREFIX.length());
+        if (dash < 0) {
+            return false;
+        }
+        try {
+            long pid = Long.parseLong(name.substring(TEMP_PREFIX.length(), dash));
+            return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        } catch (NumberFormatException e) {
+            return false; // a name without a process id: left by an older elfmend
+        }
     }
 
     private static Path parentOf(Path file) {

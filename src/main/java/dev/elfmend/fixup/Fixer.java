@@ -209,9 +209,19 @@ public final class Fixer {
                 return new FileResult(file, inRoot, plan.status() == PatchPlan.Status.UNRESOLVABLE
                         ? Outcome.UNRESOLVED : Outcome.WOULD_PATCH, plan, changes, null);
             }
-            ElfPatcher.Result result = new ElfPatcher(tree, tempDir, guard, (source, copy) -> { }, () -> { })
-                    .patch(file, edits.build());
-            record(facts, plan, result);
+            Journal.Entry previous = journal == null ? null : journal.get(inRoot);
+            writeAhead(facts, plan);
+            ElfPatcher.Result result;
+            try {
+                result = new ElfPatcher(tree, tempDir, guard, (source, copy) -> { }, () -> { })
+                        .patch(file, edits.build());
+            } catch (IOException | RuntimeException e) {
+                forget(inRoot, previous);
+                throw e;
+            }
+            if (!result.changed()) {
+                forget(inRoot, previous);
+            }
             Outcome o = plan.status() == PatchPlan.Status.UNRESOLVABLE ? Outcome.UNRESOLVED : Outcome.PATCHED;
             List<String> warnings = result.changed() && state.links() > 1
                     ? List.of(FilePolicy.detached(state.links())) : List.of();
@@ -237,8 +247,12 @@ public final class Fixer {
         return out;
     }
 
-    private synchronized void record(BinaryFacts facts, PatchPlan plan, ElfPatcher.Result result) {
-        if (journal == null || !result.changed()) {
+    /**
+     * Records the file's originals and what it is about to become, durably, before it is replaced: a run
+     * killed right after the rename still leaves {@code undo} what it needs.
+     */
+    private synchronized void writeAhead(BinaryFacts facts, PatchPlan plan) throws IOException {
+        if (journal == null) {
             return;
         }
         Journal.Entry existing = journal.get(facts.pathInRoot());
@@ -255,7 +269,19 @@ public final class Fixer {
             existing = new Journal.Entry(facts.pathInRoot(), facts.interpreter(), facts.runPath(), facts.rPath(),
                     facts.needed(), null, null, Set.of());
         }
-        journal.put(existing.withPatched(interp, runPath, stores));
+        journal.writeAhead(existing.withPatched(interp, runPath, stores));
+    }
+
+    /** The file was not replaced after all: the journal says about it what it said before. */
+    private synchronized void forget(String inRoot, Journal.Entry previous) {
+        if (journal == null) {
+            return;
+        }
+        if (previous != null) {
+            journal.put(previous);
+        } else {
+            journal.remove(inRoot);
+        }
     }
 
     private synchronized void keepJournalCurrent(String inRoot, PatchPlan plan) {

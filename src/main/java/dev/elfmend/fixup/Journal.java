@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,11 +20,16 @@ import java.util.TreeSet;
 /**
  * What elfmend changed, per file: the original interpreter, run path and needs (so {@code undo} can
  * restore them) and the store paths the patched file depends on (so they stay GC roots). A text
- * file, one line per file, rewritten atomically.
+ * file, one line per file, rewritten atomically. An entry is also written ahead of the change it
+ * describes, as a one-entry file in {@code <journal>.d/}: a run killed after replacing a file but
+ * before saving the whole journal leaves that entry behind, and the next load takes it in.
  */
 public final class Journal {
 
     private static final String HEADER = "elfmend-journal 1";
+
+    private Path homeRoot;
+    private Path home;
 
     /** One patched file. Paths are as seen inside the root. */
     public record Entry(String path, String interpreter, String runPath, String rPath, List<String> needed,
@@ -54,6 +60,12 @@ public final class Journal {
         if (!HEADER.equals(lines.get(0))) {
             throw new IOException(file + " is not an elfmend journal (or of a newer format)");
         }
+        j.read(file, lines);
+        return j;
+    }
+
+    /** Entries of {@code lines} (a journal or a written-ahead entry, header first) replace those loaded so far. */
+    private void read(Path file, List<String> lines) throws IOException {
         for (int i = 1; i < lines.size(); i++) {
             if (lines.get(i).isEmpty()) {
                 continue;
@@ -64,9 +76,82 @@ public final class Journal {
             }
             Entry e = new Entry(dec(f[0]), dec(f[1]), dec(f[2]), dec(f[3]), list(f[4]), dec(f[5]), dec(f[6]),
                     new TreeSet<>(list(f[7])));
-            j.entries.put(e.path(), e);
+            entries.put(e.path(), e);
+        }
+    }
+
+    /**
+     * Loads the journal at {@code file} inside {@code root} (null: the host's) with the entries written
+     * ahead since it was last saved, and binds it there for {@link #writeAhead} and {@link #save()}.
+     */
+    public static Journal load(Path root, Path file) throws IOException {
+        Journal j = load(file);
+        j.homeRoot = root;
+        j.home = file;
+        Path ahead = j.aheadDir();
+        if (Files.isDirectory(ahead, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            List<Path> written = new ArrayList<>();
+            try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(ahead, "*.entry")) {
+                files.forEach(written::add);
+            }
+            // Oldest first, so the newest entry for a file wins.
+            written.sort(java.util.Comparator.comparing(p -> {
+                try {
+                    return Files.getLastModifiedTime(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException e) {
+                    return java.nio.file.attribute.FileTime.fromMillis(0);
+                }
+            }));
+            for (Path entry : written) {
+                List<String> lines = Files.readAllLines(entry, StandardCharsets.UTF_8);
+                if (!lines.isEmpty() && HEADER.equals(lines.get(0))) {
+                    j.read(entry, lines);
+                }
+            }
         }
         return j;
+    }
+
+    private Path aheadDir() {
+        return home.resolveSibling(home.getFileName() + ".d");
+    }
+
+    /**
+     * Records {@code e} and, when the journal is bound to its file, writes it durably on its own before the
+     * change it describes is made: whatever happens to the run afterwards, {@code undo} knows the original.
+     */
+    public synchronized void writeAhead(Entry e) throws IOException {
+        entries.put(e.path(), e);
+        if (home == null) {
+            return;
+        }
+        String name;
+        try {
+            name = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(e.path().getBytes(StandardCharsets.UTF_8)), 0, 16) + ".entry";
+        } catch (java.security.NoSuchAlgorithmException impossible) {
+            throw new IllegalStateException("every Java runtime has SHA-256", impossible);
+        }
+        AtomicReplace.write(homeRoot, aheadDir().resolve(name),
+                out -> out.write((HEADER + "\n" + line(e)).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Saves to the file it was loaded from ({@link #load(Path, Path)}); entries written ahead are then folded in. */
+    public synchronized void save() throws IOException {
+        save(homeRoot, home);
+        Path ahead = aheadDir();
+        if (!Files.isDirectory(ahead, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        List<Path> written = new ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(ahead, "*.entry")) {
+            files.forEach(written::add);
+        }
+        try (OpenDirectory dir = OpenDirectory.reach(homeRoot != null ? homeRoot : ahead.getParent(), ahead)) {
+            for (Path entry : written) {
+                dir.unlink(FileNames.lastName(entry), entry);
+            }
+        }
     }
 
     public void save(Path file) throws IOException {
@@ -74,17 +159,20 @@ public final class Journal {
     }
 
     /** Saves into {@code file} inside {@code root} (a container's), reached without following links below it. */
-    public void save(Path root, Path file) throws IOException {
+    public synchronized void save(Path root, Path file) throws IOException {
         AtomicReplace.write(root, file, out -> {
             StringBuilder sb = new StringBuilder(HEADER).append('\n');
             for (Entry e : entries.values()) {
-                sb.append(enc(e.path())).append('\t').append(enc(e.interpreter())).append('\t')
-                        .append(enc(e.runPath())).append('\t').append(enc(e.rPath())).append('\t')
-                        .append(encList(e.needed())).append('\t').append(enc(e.patchedInterpreter())).append('\t')
-                        .append(enc(e.patchedRunPath())).append('\t').append(encList(e.storePaths())).append('\n');
+                sb.append(line(e));
             }
             out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
         });
+    }
+
+    private static String line(Entry e) {
+        return enc(e.path()) + '\t' + enc(e.interpreter()) + '\t' + enc(e.runPath()) + '\t' + enc(e.rPath()) + '\t'
+                + encList(e.needed()) + '\t' + enc(e.patchedInterpreter()) + '\t' + enc(e.patchedRunPath()) + '\t'
+                + encList(e.storePaths()) + '\n';
     }
 
     public Entry get(String path) {

@@ -33,7 +33,7 @@ final class TempFile implements AutoCloseable {
     static TempFile create(OpenDirectory directory, int mode) throws IOException {
         byte[] random = new byte[8];
         RANDOM.nextBytes(random);
-        String name = AtomicReplace.TEMP_PREFIX + HexFormat.of().formatHex(random) + AtomicReplace.TEMP_SUFFIX;
+        String name = AtomicReplace.tempName(HexFormat.of().formatHex(random));
         Path path = directory.path().resolve(name);
         byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
         int fd = directory.create(bytes, path, mode);

@@ -75,4 +75,21 @@ class JournalTest {
         assertEquals(Set.of("0123456789abcdfghijklmnpqrsvwxyz-glibc-2.40", "1123456789abcdfghijklmnpqrsvwxyz-gcc-13-lib"),
                 journal.storePaths());
     }
+
+    @Test
+    void anEntryWrittenAheadSurvivesARunThatNeverSavedTheJournal() throws IOException {
+        Path file = dir.resolve("state/journal");
+        Journal first = Journal.load(null, file);
+        first.writeAhead(entry("/home/u/.vscode-server/bin/abc/node"));
+        // killed here: the whole journal was never saved
+
+        Journal next = Journal.load(null, file);
+        assertEquals(entry("/home/u/.vscode-server/bin/abc/node"), next.get("/home/u/.vscode-server/bin/abc/node"));
+        next.writeAhead(entry("/home/u/.vscode-server/bin/abc/rg"));
+        next.save();
+        try (var ahead = Files.list(dir.resolve("state/journal.d"))) {
+            assertEquals(0, ahead.count(), "entries written ahead are folded into the saved journal");
+        }
+        assertEquals(2, Journal.load(null, file).entries().size());
+    }
 }
