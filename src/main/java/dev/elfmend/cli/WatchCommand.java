@@ -141,8 +141,8 @@ final class WatchCommand implements Callable<Integer> {
             String file = FileNames.shown(r.file());
             switch (r.outcome()) {
                 case PATCHED -> LOG.info("patched {}: {}", file, String.join("; ", r.changes()));
-                case UNRESOLVED -> LOG.warn("patched {} but {} stay unresolved: {}", file,
-                        r.plan().unresolved().size(), r.plan().unresolved().stream()
+                case UNRESOLVED -> LOG.warn("{} {} but {} stay unresolved: {}", r.changes().isEmpty() ? "left" : "patched",
+                        file, r.plan().unresolved().size(), r.plan().unresolved().stream()
                                 .map(n -> n.name() + " (" + n.reason() + ")").toList());
                 case FAILED -> LOG.warn("cannot fix {}: {}", file, FileNames.oneLine(r.error()));
                 case SKIPPED -> {

@@ -75,6 +75,8 @@ public final class WatchDaemon implements AutoCloseable {
     private final PendingFiles pending;
     private final OwnWrites ownWrites = new OwnWrites();
     private final AtomicBoolean overflowWarned = new AtomicBoolean();
+    /** Files that found the work queue full, in arrival order, each once. */
+    private final Map<Path, Path> waiting = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean persistScheduled = new AtomicBoolean();
     private final AtomicBoolean idleCollectionScheduled = new AtomicBoolean();
@@ -121,7 +123,7 @@ public final class WatchDaemon implements AutoCloseable {
 
     /** Files waiting to settle or in the queue. */
     public int backlog() {
-        return pending.size() + workers.getQueue().size() + workers.getActiveCount();
+        return pending.size() + waiting.size() + workers.getQueue().size() + workers.getActiveCount();
     }
 
     // ---------------------------------------------------------------- trees
@@ -272,15 +274,43 @@ public final class WatchDaemon implements AutoCloseable {
 
     private void submit(Path file, Path tree) {
         try {
-            workers.execute(() -> work(file, tree));
+            workers.execute(() -> {
+                try {
+                    work(file, tree);
+                } finally {
+                    submitWaiting();
+                }
+            });
         } catch (RejectedExecutionException e) {
             if (closed.get()) {
                 return;
             }
+            // The queue is full: the file waits (once, however often it is touched) until a worker is free.
+            // Rescanning the tree here would resubmit every file into the same full queue, again and again.
+            waiting.put(file, tree);
             if (overflowWarned.compareAndSet(false, true)) {
-                listener.warning("more files than the queue holds; the rest follow by rescan (shown once)");
+                listener.warning("more files than the queue holds; the rest wait their turn (shown once)");
             }
-            scheduler.schedule(() -> rescan(tree), 1, TimeUnit.SECONDS);
+            if (workers.getActiveCount() == 0 && workers.getQueue().isEmpty()) {
+                submitWaiting(); // every worker finished before the file was put aside
+            }
+        }
+    }
+
+    /** Hands files that found the queue full to the workers, as far as the queue has room. */
+    private void submitWaiting() {
+        while (!closed.get() && workers.getQueue().remainingCapacity() > 0) {
+            Map.Entry<Path, Path> next;
+            synchronized (waiting) {
+                java.util.Iterator<Map.Entry<Path, Path>> first = waiting.entrySet().iterator();
+                if (!first.hasNext()) {
+                    return;
+                }
+                Map.Entry<Path, Path> e = first.next();
+                next = Map.entry(e.getKey(), e.getValue());
+                first.remove();
+            }
+            submit(next.getKey(), next.getValue());
         }
     }
 
