@@ -140,12 +140,15 @@ final class DynamicEdit {
         if (!path.equals(old) || oldTag != tag) {
             changes.add(tagName(oldTag) + " " + old + " -> " + tagName(tag) + " " + path);
         }
-        // The loader ignores DT_RPATH when DT_RUNPATH is present; leave one, so the file says what it does.
-        int other = indexOf(tag == DynamicEntry.DT_RUNPATH ? DynamicEntry.DT_RPATH : DynamicEntry.DT_RUNPATH);
-        if (other >= 0) {
-            changes.add(tagName(entries.get(other).tag) + " " + entries.get(other).text + " removed");
-            entries.remove(other);
-        }
+        // The loader ignores DT_RPATH when DT_RUNPATH is present, and of repeated entries takes the last; leave
+        // exactly one, so the file says what it does.
+        entries.removeIf(x -> {
+            boolean remove = x != e && (x.tag == DynamicEntry.DT_RUNPATH || x.tag == DynamicEntry.DT_RPATH);
+            if (remove) {
+                changes.add(tagName(x.tag) + " " + x.text + " removed");
+            }
+            return remove;
+        });
     }
 
     private int indexOf(long tag) {

@@ -47,6 +47,14 @@ public record ElfHeader(
         };
     }
 
+    /**
+     * Bytes the section header table takes at e_shoff. Section 0 is read there even when the table counts no
+     * sections (extended numbering keeps the real count in it), so those bytes must stay where they are.
+     */
+    public long sectionHeaderTableSize() {
+        return shoff == 0 ? 0 : Math.max(1, shnum) * shentsize;
+    }
+
     public boolean bigEndian() {
         return byteOrder == ByteOrder.BIG_ENDIAN;
     }

@@ -204,7 +204,7 @@ public final class ElfReader {
         long end = h.elfClass().headerSize();
         end = Math.max(end, h.phoff() + h.phnum() * h.phentsize());
         if (h.shoff() != 0) {
-            end = Math.max(end, h.shoff() + h.shnum() * h.shentsize());
+            end = Math.max(end, h.shoff() + h.sectionHeaderTableSize());
         }
         for (ProgramHeader p : phdrs) {
             end = Math.max(end, p.fileEnd());

@@ -65,6 +65,12 @@ public final class ElfRewriter {
             }
         }
         List<StringUse> renames = versionRenames(dynamic);
+        if (!renames.isEmpty()) {
+            EditPreconditions.requireSeparateVersionRecords(elf);
+        }
+        if (!renames.isEmpty() || (dynamic != null && dynamic.entries.stream().anyMatch(e -> e.textChanged))) {
+            EditPreconditions.requireStringTable(elf);
+        }
         String interpreter = interpreterChange();
         if (changes.isEmpty()) {
             return Rewrite.noop(elf.fileSize());
@@ -82,7 +88,7 @@ public final class ElfRewriter {
                 || !edits.versionRenames().isEmpty();
     }
 
-    private void requireEditable() throws ElfFormatException {
+    private void requireEditable() throws IOException {
         ElfType type = h.type();
         if (type != ElfType.EXEC && type != ElfType.DYN) {
             throw new ElfFormatException(-1, "only executables and shared objects can be patched, this is "
@@ -96,6 +102,13 @@ public final class ElfRewriter {
             throw new ElfFormatException(-1, "has no interpreter (statically linked or a shared library): "
                     + "cannot set one");
         }
+        EditPreconditions.requireSoundLayout(elf);
+        EditPreconditions.requireOwnSegmentAlone(elf, ElfmendSegment.findIn(in, elf.programHeaders()));
+        if (edits.interpreter().isPresent() && !edits.interpreter().equals(elf.interpreter())) {
+            EditPreconditions.requireAlone(elf, ProgramHeader.PT_INTERP);
+        }
+        // The dynamic table is written back whole whatever the edit (a rebuilt segment may carry it).
+        EditPreconditions.requireAlone(elf, ProgramHeader.PT_DYNAMIC);
     }
 
     private String interpreterChange() {

@@ -689,6 +689,15 @@ final class Layout {
             run.add(s);
             runEnd = Math.max(runEnd, s.fileEnd());
         }
+        // Only sections move; a segment or table between the program headers and the first of them that no
+        // section describes (section headers can lie) would be overwritten by the new entry.
+        long runStart = run.stream().mapToLong(SectionHeader::offset).min().orElseThrow();
+        long stranded = firstOccupied(tableEnd, List.of());
+        if (stranded < runStart && stranded < needed) {
+            throw new ElfFormatException(stranded, "no room for another program header: the data at 0x"
+                    + Long.toHexString(stranded) + " follows the program header table in no section, so it cannot "
+                    + "be moved");
+        }
         return List.copyOf(run);
     }
 
@@ -707,7 +716,7 @@ final class Layout {
                 first = Math.min(first, p.offset());
             }
         }
-        if (h.shoff() >= from && h.shnum() > 0) {
+        if (h.shoff() >= from && h.sectionHeaderTableSize() > 0) {
             first = Math.min(first, h.shoff());
         }
         for (DynamicEntry e : dyn.entries) {
@@ -837,7 +846,7 @@ final class Layout {
             end = Math.max(end, h.phoff() + (h.phnum() + (tableGrows ? 1 : 0)) * h.phentsize());
         }
         if (h.shoff() != 0) {
-            end = Math.max(end, h.shoff() + h.shnum() * h.shentsize());
+            end = Math.max(end, h.shoff() + h.sectionHeaderTableSize());
         }
         for (ProgramHeader p : phdrs) {
             if (p != segment && !(segment != null && inside(segment, p.offset()) && p.filesz() <= segment.filesz())) {
