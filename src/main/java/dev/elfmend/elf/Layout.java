@@ -840,6 +840,10 @@ final class Layout {
         return align;
     }
 
+    /** Segment types elfmend places into its own segment: the moved interpreter, tables and their notes. */
+    private static final Set<Integer> MOVES_WITH_OUR_SEGMENT = Set.of(ProgramHeader.PT_INTERP,
+            ProgramHeader.PT_DYNAMIC, ProgramHeader.PT_PHDR, ProgramHeader.PT_NOTE, ProgramHeader.PT_GNU_PROPERTY);
+
     private long contentEndExcluding(ProgramHeader segment, boolean tableGrows) {
         long end = c.headerSize();
         if (segment == null || !inside(segment, h.phoff())) {
@@ -849,7 +853,11 @@ final class Layout {
             end = Math.max(end, h.shoff() + h.sectionHeaderTableSize());
         }
         for (ProgramHeader p : phdrs) {
-            if (p != segment && !(segment != null && inside(segment, p.offset()) && p.filesz() <= segment.filesz())) {
+            // What elfmend itself put into its segment is rebuilt with it; any other segment found there (a
+            // corrupt or foreign one) keeps its bytes, so the rebuilt segment goes after it, not over it.
+            boolean rebuiltWithIt = segment != null && inside(segment, p.offset()) && p.filesz() <= segment.filesz()
+                    && MOVES_WITH_OUR_SEGMENT.contains(p.type());
+            if (p != segment && !rebuiltWithIt) {
                 end = Math.max(end, p.fileEnd());
             }
         }
