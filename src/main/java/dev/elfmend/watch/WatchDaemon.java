@@ -75,6 +75,8 @@ public final class WatchDaemon implements AutoCloseable {
     private final PendingFiles pending;
     private final OwnWrites ownWrites = new OwnWrites();
     private final AtomicBoolean overflowWarned = new AtomicBoolean();
+    /** Files a worker is patching right now. */
+    private final java.util.Set<Path> inWork = ConcurrentHashMap.newKeySet();
     /** Files that found the work queue full, in arrival order, each once. */
     private final Map<Path, Path> waiting = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -318,6 +320,21 @@ public final class WatchDaemon implements AutoCloseable {
         if (closed.get()) {
             return;
         }
+        // One worker per file: a second event handed over while the first patch of the same file runs
+        // would patch the original again and rename over the first result. It is looked at again once
+        // the settle time has passed (and then finds the file patched, or changed anew).
+        if (!inWork.add(file)) {
+            pending.touch(file, tree, false);
+            return;
+        }
+        try {
+            workAlone(file, tree);
+        } finally {
+            inWork.remove(file);
+        }
+    }
+
+    private void workAlone(Path file, Path tree) {
         FileCompleteness.State state = FileCompleteness.check(file);
         if (state != FileCompleteness.State.INCOMPLETE) {
             pending.handedOverRetries(file);
