@@ -94,14 +94,8 @@ public final class Journal {
             try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(ahead, "*.entry")) {
                 files.forEach(written::add);
             }
-            // Oldest first, so the newest entry for a file wins.
-            written.sort(java.util.Comparator.comparing(p -> {
-                try {
-                    return Files.getLastModifiedTime(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-                } catch (IOException e) {
-                    return java.nio.file.attribute.FileTime.fromMillis(0);
-                }
-            }));
+            // One file per journaled path (named by its hash, replaced on each write): no two of them
+            // speak of the same file, so the order they are read in does not matter.
             for (Path entry : written) {
                 List<String> lines = Files.readAllLines(entry, StandardCharsets.UTF_8);
                 if (!lines.isEmpty() && HEADER.equals(lines.get(0))) {
