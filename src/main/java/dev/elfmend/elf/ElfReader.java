@@ -27,6 +27,17 @@ public final class ElfReader {
         return new ElfReader(in).parse(source);
     }
 
+    /**
+     * Where the content the file's headers declare ends (its segments, sections and header tables), read
+     * from the headers alone: a file still being written declares more than it holds. Cheaper than
+     * {@link #read}, which also parses the dynamic section, versions and notes.
+     */
+    public static long contentEnd(ByteSource source) throws IOException {
+        ElfReader reader = new ElfReader(new FileInput(source));
+        ElfHeader header = reader.readHeader();
+        return contentEnd(header, reader.readProgramHeaders(header), reader.readSectionHeaders(header));
+    }
+
     /** True when the first bytes carry the ELF magic; cheap content classification for tree walks. */
     public static boolean hasElfMagic(byte[] head, int length) {
         return length >= 4 && head[0] == 0x7f && head[1] == 'E' && head[2] == 'L' && head[3] == 'F';

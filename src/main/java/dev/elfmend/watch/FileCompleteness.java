@@ -1,7 +1,6 @@
 package dev.elfmend.watch;
 
 import dev.elfmend.elf.ByteSources;
-import dev.elfmend.elf.ElfFile;
 import dev.elfmend.elf.ElfReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,9 +11,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Whether a file that just changed is a complete ELF file: it starts with the ELF magic, parses, and
- * every section, segment and table it declares is present. A file still being written fails one of
- * these (its headers arrive first and promise more than is there).
+ * Whether a file that just changed is a complete ELF file: it starts with the ELF magic, its headers
+ * parse, and every section, segment and table they declare is present. A file still being written fails
+ * one of these (its headers arrive first and promise more than is there; the section header table
+ * usually comes last). What lies inside a complete file is the fix pipeline's to judge.
  */
 final class FileCompleteness {
 
@@ -35,8 +35,7 @@ final class FileCompleteness {
             if (!ElfReader.hasElfMagic(head.array(), head.position())) {
                 return State.NOT_ELF;
             }
-            ElfFile elf = ElfReader.read(ByteSources.of(ch));
-            return elf.contentEnd() <= size ? State.COMPLETE : State.INCOMPLETE;
+            return ElfReader.contentEnd(ByteSources.of(ch)) <= size ? State.COMPLETE : State.INCOMPLETE;
         } catch (NoSuchFileException e) {
             return State.GONE;
         } catch (IOException e) {
