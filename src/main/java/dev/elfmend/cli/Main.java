@@ -21,7 +21,7 @@ public final class Main {
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         if (System.getenv("JOURNAL_STREAM") != null) {
             // journald stamps every line itself.
-            System.setProperty("elfmend.log.pattern", "%-5level %msg%n");
+            System.setProperty(LogSetup.TIME_PROPERTY, "false");
         }
         return commandLine(out, err).execute(args);
     }
