@@ -50,6 +50,16 @@ final class LinuxFiles {
     private static final int FALLOC_FL_PUNCH_HOLE = 2;
     private static final int SYNC_FILE_RANGE_WRITE = 2;
 
+    private static final int EAGAIN = 11;
+    private static final int F_SETSIG = 10;
+    private static final int F_SETLEASE = 1024;
+    private static final int F_RDLCK = 0;
+    private static final int F_UNLCK = 2;
+    // SIGURG, whose default action is to be ignored; its number is 23 on the ports listed.
+    private static final int SIGURG = 23;
+    private static final boolean SIGURG_IS_23 = System.getProperty("os.arch", "")
+            .matches("amd64|x86_64|x86|i[3-6]86|aarch64|arm.*|riscv64|ppc.*|s390x?|loongarch64");
+
     private static final int STATX_BASIC_STATS = 0x7ff;
     private static final int STATX_SIZE = 256;
 
@@ -95,6 +105,8 @@ final class LinuxFiles {
     private static native int ftruncate64(int fd, long length) throws LastErrorException;
 
     private static native int sync_file_range(int fd, long offset, long length, int flags) throws LastErrorException;
+
+    private static native int fcntl(int fd, int cmd, int arg) throws LastErrorException;
 
     private static native int geteuid();
 
@@ -195,6 +207,32 @@ final class LinuxFiles {
         } catch (LastErrorException e) {
             // ENOSYS/EINVAL on filesystems without it, EIO reported again by the fsync that follows
         }
+    }
+
+    /**
+     * Whether any process has the file open for writing: true, false, or null when the kernel will not
+     * say (not the file's owner and no CAP_LEASE, a filesystem without leases, leases switched off).
+     * Asked by taking a read lease, which the kernel refuses while a writer is open, and dropping it at
+     * once. A writer opening the file in between would be held back for those microseconds, and the
+     * lease-break notice it causes comes as SIGURG, which is ignored; the default SIGIO would end the JVM.
+     * {@code fd} must be open read-only.
+     */
+    static Boolean openForWriting(int fd) {
+        if (!SIGURG_IS_23) {
+            return null;
+        }
+        try {
+            fcntl(fd, F_SETSIG, SIGURG);
+            fcntl(fd, F_SETLEASE, F_RDLCK);
+        } catch (LastErrorException e) {
+            return e.getErrorCode() == EAGAIN ? Boolean.TRUE : null;
+        }
+        try {
+            fcntl(fd, F_SETLEASE, F_UNLCK);
+        } catch (LastErrorException e) {
+            // closing the descriptor, which the caller does next, drops the lease as well
+        }
+        return Boolean.FALSE;
     }
 
     static byte[] capability(int fd, Path forMessages) throws IOException {

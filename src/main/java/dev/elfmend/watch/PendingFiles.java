@@ -6,11 +6,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 
 /**
  * Files that changed and wait to settle: a file goes to work once no event touched it for the settle
- * time. A file found incomplete is looked at again with growing pauses, and left alone after a while
- * (a truncated download never completes); a new event starts it over.
+ * time, or at once when it is plainly finished already (nobody has it open for writing and its last
+ * write is older than the settle time: a file renamed into place, or one whose times tar has just set).
+ * A file found incomplete is looked at again with growing pauses, and left alone after a while (a
+ * truncated download never completes); a new event starts it over.
  */
 final class PendingFiles {
 
@@ -22,15 +25,27 @@ final class PendingFiles {
     private final ScheduledExecutorService scheduler;
     private final long settleNanos;
     private final BiConsumer<Path, Path> sink;
+    private final Predicate<Path> finished;
     private final Map<Path, Entry> entries = new ConcurrentHashMap<>();
 
-    PendingFiles(ScheduledExecutorService scheduler, long settleNanos, BiConsumer<Path, Path> sink) {
+    /** @param finished whether a file that just changed is already written to the end (see {@link FinishedFiles}) */
+    PendingFiles(ScheduledExecutorService scheduler, long settleNanos, BiConsumer<Path, Path> sink,
+                 Predicate<Path> finished) {
         this.scheduler = scheduler;
         this.settleNanos = settleNanos;
         this.sink = sink;
+        this.finished = finished;
     }
 
-    /** Something happened to {@code file}; {@code immediate} skips the settle wait (scans of quiet trees). */
+    /**
+     * A file event: the file waits for the settle time, unless it is not waiting already and is finished
+     * (then the wait would only add to the time before the file can run).
+     */
+    void changed(Path file, Path tree) {
+        touch(file, tree, !entries.containsKey(file) && finished.test(file));
+    }
+
+    /** Something happened to {@code file}; {@code immediate} skips the settle wait (scans of quiet trees, finished files). */
     void touch(Path file, Path tree, boolean immediate) {
         long now = System.nanoTime();
         Entry previous = entries.put(file, new Entry(tree, immediate ? now - settleNanos : now, 0));

@@ -96,7 +96,7 @@ public final class WatchDaemon implements AutoCloseable {
         this.workers = new ThreadPoolExecutor(b.workers, b.workers, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(b.queueCapacity), named("elfmend-worker"));
         this.watcherThreads = Executors.newCachedThreadPool(named("elfmend-watcher"));
-        this.pending = new PendingFiles(scheduler, settleNanos, this::submit);
+        this.pending = new PendingFiles(scheduler, settleNanos, this::submit, file -> FinishedFiles.finished(file, settleNanos));
     }
 
     public static Builder builder() {
@@ -243,7 +243,7 @@ public final class WatchDaemon implements AutoCloseable {
                             scheduler.execute(() -> walkNewDirectory(path, tree));
                         }
                     } else if (!ownWrites.isOurs(path)) {
-                        pending.touch(path, tree, false);
+                        pending.changed(path, tree);
                     }
                 }
                 default -> { }
@@ -265,7 +265,7 @@ public final class WatchDaemon implements AutoCloseable {
     private void walkNewDirectory(Path dir, Path tree) {
         try {
             if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                ElfFiles.walk(dir, file -> pending.touch(file, tree, false));
+                ElfFiles.walk(dir, file -> pending.changed(file, tree));
             }
         } catch (IOException e) {
             // gone again (a staging directory renamed away): its new name gets its own event

@@ -60,12 +60,16 @@ class WatchCommandTest {
     }
 
     private WatchDaemon start(Path... trees) throws IOException {
+        return start(Duration.ofMillis(25), trees);
+    }
+
+    private WatchDaemon start(Duration settle, Path... trees) throws IOException {
         WatchCommand cmd = new WatchCommand();
         new CommandLine(cmd).parseArgs("--root", nix.root().toString(), "--cache-dir", work.resolve("cache").toString(),
                 "--state-dir", work.resolve("state").toString(), "--gcroots-dir",
                 nix.host("/nix/var/nix/gcroots/elfmend-test").toString());
         daemon = WatchDaemon.builder().trees(List.of(trees)).environment(new DaemonEnvironment(cmd.store))
-                .supervisionInterval(Duration.ofMillis(200)).settle(Duration.ofMillis(25))
+                .supervisionInterval(Duration.ofMillis(200)).settle(settle)
                 .listener(new WatchDaemon.Listener() {
                     @Override
                     public void fileDone(Fixer.FileResult r) {
@@ -157,6 +161,26 @@ class WatchCommandTest {
         assertEquals(0, first.exit(), "first run after extraction: " + first.err());
         assertEquals(Set.of(expectedFiles), counts, "file count of the extracted directory while the daemon worked");
         assertTrue(runsInRoot("/home/u/.vscode-server/bin/c2/node"));
+    }
+
+    @Test
+    void aFinishedFileRenamedIntoPlaceIsPatchedWithoutWaitingForTheSettleTime() throws Exception {
+        Path tree = nix.host("/home/u/.vscode-server");
+        Files.createDirectories(tree);
+        Duration settle = Duration.ofSeconds(40);
+        start(settle, tree);
+        await("tree watched", () -> daemon.watchedTrees().contains(tree));
+        Path staging = nix.host("/home/u/node.download");
+        Files.copy(RegistryBinaries.nodeLinux("x64"), staging);
+        Files.setLastModifiedTime(staging, java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minusSeconds(120)));
+
+        long t0 = System.nanoTime();
+        Files.move(staging, tree.resolve("node"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+
+        await("node runs in the root", () -> runsInRoot("/home/u/.vscode-server/node"));
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertTrue(took.compareTo(settle) < 0, "patched after " + took + ", not before the settle time " + settle);
     }
 
     @Test
