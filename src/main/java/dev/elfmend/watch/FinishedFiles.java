@@ -10,12 +10,17 @@ import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Tells a file that is written to the end from one still being written, at the moment its event
- * arrives: nobody has it open for writing (the kernel says so through a lease) and its last write is
- * older than the settle time. Where the kernel cannot say (a file of another user without CAP_LEASE, a
- * filesystem without leases) the answer is no, and the file waits for the settle time as before.
+ * Tells, when a file's event arrives, how far its writer has got: {@linkplain Progress#FINISHED
+ * finished} when nobody has it open for writing (the kernel says so through a lease) and its last write
+ * is older than the settle time (a file renamed into place); {@linkplain Progress#CLOSING closing} when
+ * its last write is that old but a writer still holds it open (tar sets a file's times, owner and mode
+ * through the open descriptor and closes it a moment later); {@linkplain Progress#WRITING writing}
+ * otherwise. Where the kernel cannot say who writes (a file of another user without CAP_LEASE, a
+ * filesystem without leases) the answer is writing, and the file waits for the settle time as before.
  */
 final class FinishedFiles {
+
+    enum Progress { FINISHED, CLOSING, WRITING }
 
     /**
      * The kernel stamps mtime from a clock that ticks once per jiffy (1-10 ms), so a stamp may lie up to
@@ -25,18 +30,25 @@ final class FinishedFiles {
 
     private FinishedFiles() {}
 
-    static boolean finished(Path file, long settleNanos) {
+    static Progress progress(Path file, long settleNanos) {
         BasicFileAttributes a;
         try {
             a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
-            return false;
+            return Progress.WRITING;
         }
         if (!a.isRegularFile()) {
-            return false;
+            return Progress.WRITING;
         }
         // Compared as instants: an archive's mtime may lie centuries back (or ahead), beyond a long of nanoseconds.
         Instant quietFrom = a.lastModifiedTime().toInstant().plusNanos(settleNanos + COARSE_CLOCK_NANOS);
-        return !quietFrom.isAfter(Instant.now()) && Writers.of(file) == Writers.Answer.NONE;
+        if (quietFrom.isAfter(Instant.now())) {
+            return Progress.WRITING;
+        }
+        return switch (Writers.of(file)) {
+            case NONE -> Progress.FINISHED;
+            case SOME -> Progress.CLOSING;
+            case UNKNOWN -> Progress.WRITING;
+        };
     }
 }

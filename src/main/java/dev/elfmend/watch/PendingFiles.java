@@ -2,18 +2,20 @@ package dev.elfmend.watch;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import java.util.function.Predicate;
+import java.util.function.Function;
 
 /**
  * Files that changed and wait to settle: a file goes to work once no event touched it for the settle
- * time, or at once when it is plainly finished already (nobody has it open for writing and its last
- * write is older than the settle time: a file renamed into place, or one whose times tar has just set).
- * A file found incomplete is looked at again with growing pauses, and left alone after a while (a
- * truncated download never completes); a new event starts it over.
+ * time, or as soon as it is plainly finished (see {@link FinishedFiles}): at once for a file renamed into
+ * place; for one that is only closing (tar has set its times and mode and is about to close it), it is
+ * looked at again after 1, 2, 4... ms within the settle time, since no event says when the writer
+ * closes. A file found incomplete is looked at again with growing pauses, and left alone after a while
+ * (a truncated download never completes); a new event starts it over.
  */
 final class PendingFiles {
 
@@ -25,32 +27,70 @@ final class PendingFiles {
     private final ScheduledExecutorService scheduler;
     private final long settleNanos;
     private final BiConsumer<Path, Path> sink;
-    private final Predicate<Path> finished;
+    private final Function<Path, FinishedFiles.Progress> progress;
     private final Map<Path, Entry> entries = new ConcurrentHashMap<>();
+    private final Set<Path> probing = ConcurrentHashMap.newKeySet();
 
-    /** @param finished whether a file that just changed is already written to the end (see {@link FinishedFiles}) */
+    /** @param progress how far the writer of a file that just changed has got (see {@link FinishedFiles}) */
     PendingFiles(ScheduledExecutorService scheduler, long settleNanos, BiConsumer<Path, Path> sink,
-                 Predicate<Path> finished) {
+                 Function<Path, FinishedFiles.Progress> progress) {
         this.scheduler = scheduler;
         this.settleNanos = settleNanos;
         this.sink = sink;
-        this.finished = finished;
+        this.progress = progress;
     }
 
     /**
-     * A file event: the file waits for the settle time, unless it is not waiting already and is finished
-     * (then the wait would only add to the time before the file can run).
+     * A file event: the file waits for the settle time, unless it is finished (then the wait would only
+     * add to the time before the file can run) or closing (then it is looked at again shortly).
      */
     void changed(Path file, Path tree) {
-        touch(file, tree, !entries.containsKey(file) && finished.test(file));
+        switch (progress.apply(file)) {
+            case FINISHED -> touch(file, tree, true);
+            case CLOSING -> {
+                touch(file, tree, false);
+                if (probing.add(file)) {
+                    scheduleProbe(file, FIRST_PROBE_NANOS);
+                }
+            }
+            case WRITING -> touch(file, tree, false);
+        }
     }
 
     /** Something happened to {@code file}; {@code immediate} skips the settle wait (scans of quiet trees, finished files). */
     void touch(Path file, Path tree, boolean immediate) {
         long now = System.nanoTime();
         Entry previous = entries.put(file, new Entry(tree, immediate ? now - settleNanos : now, 0));
-        if (previous == null) {
-            schedule(file, immediate ? 0 : settleNanos);
+        if (previous == null || immediate) {
+            schedule(file, immediate ? 0 : settleNanos); // an extra check of a file handed over already finds nothing
+        }
+    }
+
+    static final long FIRST_PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private void scheduleProbe(Path file, long delayNanos) {
+        try {
+            scheduler.schedule(() -> probe(file, delayNanos), delayNanos, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            probing.remove(file); // shutting down
+        }
+    }
+
+    /** A closing file looked at again: handed over once its writer closed it, probed again while it is open. */
+    private void probe(Path file, long lastDelayNanos) {
+        Entry e = entries.get(file);
+        FinishedFiles.Progress now = e == null || e.retries() > 0 || System.nanoTime() - e.lastTouch() >= settleNanos
+                ? null : progress.apply(file);
+        if (now == FinishedFiles.Progress.FINISHED) {
+            probing.remove(file);
+            if (entries.remove(file, e)) {
+                lastRetries.put(file, e.retries());
+                sink.accept(file, e.tree());
+            }
+        } else if (now == FinishedFiles.Progress.CLOSING && 3 * lastDelayNanos < settleNanos) {
+            scheduleProbe(file, 2 * lastDelayNanos);
+        } else {
+            probing.remove(file); // handed over, written to again, or the settle check takes it from here
         }
     }
 
@@ -95,8 +135,8 @@ final class PendingFiles {
             return;
         }
         if (entries.remove(file, e)) {
-            sink.accept(file, e.tree());
             lastRetries.put(file, e.retries());
+            sink.accept(file, e.tree());
         }
     }
 

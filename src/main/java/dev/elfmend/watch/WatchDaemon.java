@@ -96,7 +96,7 @@ public final class WatchDaemon implements AutoCloseable {
         this.workers = new ThreadPoolExecutor(b.workers, b.workers, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(b.queueCapacity), named("elfmend-worker"));
         this.watcherThreads = Executors.newCachedThreadPool(named("elfmend-watcher"));
-        this.pending = new PendingFiles(scheduler, settleNanos, this::submit, file -> FinishedFiles.finished(file, settleNanos));
+        this.pending = new PendingFiles(scheduler, settleNanos, this::submit, file -> FinishedFiles.progress(file, settleNanos));
     }
 
     public static Builder builder() {

@@ -183,6 +183,38 @@ class WatchCommandTest {
         assertTrue(took.compareTo(settle) < 0, "patched after " + took + ", not before the settle time " + settle);
     }
 
+    /**
+     * GNU tar sets a file's times, owner and mode through the open descriptor and then closes it; no
+     * event says when. Whether the last event reaches the daemon after the close (the file is finished)
+     * or before it (the file is closing, and probed for its writer for a few milliseconds), node must be
+     * taken long before the settle time, and not before tar's chmod (the copy would keep tar's 0600
+     * creation mode).
+     */
+    @Test
+    void nodeExtractedByTarIsTakenWhenTarClosesItNotAfterTheSettleTime() throws Exception {
+        Path tree = nix.host("/home/u/.vscode-server");
+        Files.createDirectories(tree);
+        Duration settle = Duration.ofSeconds(40);
+        start(settle, tree);
+        await("tree watched", () -> daemon.watchedTrees().contains(tree));
+        Path src = Files.createDirectories(work.resolve("src/bin/c3"));
+        Files.copy(RegistryBinaries.nodeLinux("x64"), src.resolve("node"));
+        // An archive's files carry their build time, long past (and past the settle time of this test).
+        Files.setLastModifiedTime(src.resolve("node"), java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(Duration.ofDays(3))));
+        Path tarball = work.resolve("server.tar");
+        Processes.runOk("tar", "-cf", tarball.toString(), "-C", work.resolve("src").toString(), "bin");
+
+        long t0 = System.nanoTime();
+        Processes.runOk("tar", "-xf", tarball.toString(), "-C", tree.toString());
+
+        await("node runs in the root", () -> runsInRoot("/home/u/.vscode-server/bin/c3/node"));
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertTrue(took.compareTo(settle) < 0, "patched after " + took + ", not before the settle time " + settle);
+        assertEquals(Files.getPosixFilePermissions(src.resolve("node")),
+                Files.getPosixFilePermissions(tree.resolve("bin/c3/node")), "the mode tar set survives");
+    }
+
     @Test
     void treesCreatedAfterStartDeletedAndRecreatedKeepBeingWatched() throws Exception {
         Path tree = nix.host("/home/u/.cursor-server");

@@ -1,7 +1,9 @@
 package dev.elfmend.watch;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.elfmend.watch.FinishedFiles.Progress.CLOSING;
+import static dev.elfmend.watch.FinishedFiles.Progress.FINISHED;
+import static dev.elfmend.watch.FinishedFiles.Progress.WRITING;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -14,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Which files the daemon may take at once instead of waiting for the settle time. */
+/** How far a file's writer has got, as the daemon judges it when an event arrives. */
 class FinishedFilesTest {
 
     private static final long SETTLE = TimeUnit.MILLISECONDS.toNanos(25);
@@ -28,37 +30,41 @@ class FinishedFilesTest {
         return f;
     }
 
+    private static FinishedFiles.Progress of(Path f) {
+        return FinishedFiles.progress(f, SETTLE);
+    }
+
     @Test
     void aClosedFileLastWrittenBeforeTheSettleTimeIsFinished() throws Exception {
-        assertTrue(FinishedFiles.finished(file("old", Instant.now().minusSeconds(5)), SETTLE));
+        assertEquals(FINISHED, of(file("old", Instant.now().minusSeconds(5))));
         // tar sets an archive's times, which may lie before 1970 or centuries back
-        assertTrue(FinishedFiles.finished(file("ancient", Instant.parse("1601-01-01T00:00:00Z")), SETTLE));
-        assertTrue(FinishedFiles.finished(file("epoch", Instant.EPOCH), SETTLE));
+        assertEquals(FINISHED, of(file("ancient", Instant.parse("1601-01-01T00:00:00Z"))));
+        assertEquals(FINISHED, of(file("epoch", Instant.EPOCH)));
     }
 
     @Test
-    void aFileWrittenJustNowOrStampedInTheFutureWaits() throws Exception {
-        assertFalse(FinishedFiles.finished(Files.writeString(dir.resolve("new"), "data"), SETTLE));
-        assertFalse(FinishedFiles.finished(file("future", Instant.now().plus(400, ChronoUnit.DAYS)), SETTLE));
-        assertFalse(FinishedFiles.finished(file("far", Instant.parse("9999-01-01T00:00:00Z")), SETTLE));
+    void aFileWrittenJustNowOrStampedInTheFutureIsBeingWritten() throws Exception {
+        assertEquals(WRITING, of(Files.writeString(dir.resolve("new"), "data")));
+        assertEquals(WRITING, of(file("future", Instant.now().plus(400, ChronoUnit.DAYS))));
+        assertEquals(WRITING, of(file("far", Instant.parse("9999-01-01T00:00:00Z"))));
     }
 
     @Test
-    void aFileStillOpenForWritingWaitsHoweverOldItsStampIs() throws Exception {
+    void anOldStampWithTheWriterStillOpenIsClosingAndTheCloseFinishesIt() throws Exception {
         Path f = file("open", Instant.now().minusSeconds(60));
         try (FileChannel w = FileChannel.open(f, StandardOpenOption.WRITE)) {
             Files.setLastModifiedTime(f, FileTime.from(Instant.now().minusSeconds(60)));
-            assertFalse(FinishedFiles.finished(f, SETTLE));
+            assertEquals(CLOSING, of(f));
         }
-        assertTrue(FinishedFiles.finished(f, SETTLE));
+        assertEquals(FINISHED, of(f));
     }
 
     @Test
-    void onlyRegularFilesAreTakenAtOnce() throws Exception {
+    void onlyRegularFilesAreEverFinished() throws Exception {
         Path target = file("target", Instant.now().minusSeconds(60));
         Path link = Files.createSymbolicLink(dir.resolve("link"), target);
-        assertFalse(FinishedFiles.finished(link, SETTLE));
-        assertFalse(FinishedFiles.finished(dir, SETTLE));
-        assertFalse(FinishedFiles.finished(dir.resolve("gone"), SETTLE));
+        assertEquals(WRITING, of(link));
+        assertEquals(WRITING, of(dir));
+        assertEquals(WRITING, of(dir.resolve("gone")));
     }
 }

@@ -1,5 +1,8 @@
 package dev.elfmend.watch;
 
+import static dev.elfmend.watch.FinishedFiles.Progress.CLOSING;
+import static dev.elfmend.watch.FinishedFiles.Progress.FINISHED;
+import static dev.elfmend.watch.FinishedFiles.Progress.WRITING;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,18 +13,21 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The settle wait: events for a finished file hand it over at once, every other event (and every
- * retry of the daemon's own) waits for quiet. The settle time here is a minute, so a file handed over
- * within the test did not wait for it.
+ * The settle wait: a finished file is handed over at once, a closing one as soon as its writer is
+ * gone, every other event (and every retry of the daemon's own) waits for quiet. The settle time here
+ * is a minute, so a file handed over within the test did not wait for it.
  */
 class PendingFilesTest {
 
     private static final long SETTLE = TimeUnit.SECONDS.toNanos(60);
     private static final Path TREE = Path.of("/tree");
+    private static final Path NODE = Path.of("/tree/node");
 
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private final List<Path> handed = new CopyOnWriteArrayList<>();
@@ -31,6 +37,10 @@ class PendingFilesTest {
         scheduler.shutdownNow();
     }
 
+    private PendingFiles pending(Function<Path, FinishedFiles.Progress> progress) {
+        return new PendingFiles(scheduler, SETTLE, (f, t) -> handed.add(f), progress);
+    }
+
     private void awaitHanded(int n) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (handed.size() < n && System.nanoTime() < end) {
@@ -38,53 +48,90 @@ class PendingFilesTest {
         }
     }
 
-    /** Waits until everything scheduled so far on the single scheduler thread has run. */
-    private void drain() throws Exception {
-        scheduler.submit(() -> { }).get(10, TimeUnit.SECONDS);
+    /** Waits until everything due on the single scheduler thread within {@code millis} has run. */
+    private void drain(long millis) throws Exception {
+        scheduler.schedule(() -> { }, millis, TimeUnit.MILLISECONDS).get(10, TimeUnit.SECONDS);
     }
 
     @Test
     void anEventForAFinishedFileHandsItOverAtOnce() throws Exception {
-        PendingFiles pending = new PendingFiles(scheduler, SETTLE, (f, t) -> handed.add(f), f -> true);
-        pending.changed(Path.of("/tree/node"), TREE);
+        PendingFiles pending = pending(f -> FINISHED);
+        pending.changed(NODE, TREE);
         awaitHanded(1);
-        assertEquals(List.of(Path.of("/tree/node")), handed);
+        assertEquals(List.of(NODE), handed);
         assertEquals(0, pending.size());
     }
 
     @Test
-    void anEventForAFileStillBeingWrittenWaitsForTheSettleTime() throws Exception {
-        PendingFiles pending = new PendingFiles(scheduler, SETTLE, (f, t) -> handed.add(f), f -> false);
-        pending.changed(Path.of("/tree/node"), TREE);
-        drain();
+    void aFileAlreadyWaitingIsHandedOverWhenAnEventFindsItFinished() throws Exception {
+        AtomicReference<FinishedFiles.Progress> now = new AtomicReference<>(WRITING);
+        PendingFiles pending = pending(f -> now.get());
+        pending.changed(NODE, TREE);
+        drain(50);
         assertEquals(List.of(), handed);
-        assertEquals(1, pending.size());
+        now.set(FINISHED); // renamed over by a finished file, say
+        pending.changed(NODE, TREE);
+        awaitHanded(1);
+        assertEquals(List.of(NODE), handed);
     }
 
     @Test
-    void aFileAlreadyWaitingKeepsWaitingEvenWhenItLooksFinished() throws Exception {
+    void aFileStillBeingWrittenWaitsForTheSettleTime() throws Exception {
         AtomicInteger asked = new AtomicInteger();
-        PendingFiles pending = new PendingFiles(scheduler, SETTLE, (f, t) -> handed.add(f), f -> asked.incrementAndGet() > 1);
-        pending.changed(Path.of("/tree/node"), TREE); // still being written
-        pending.changed(Path.of("/tree/node"), TREE); // a later event: the wait starts over, no shortcut
-        drain();
+        PendingFiles pending = pending(f -> {
+            asked.incrementAndGet();
+            return WRITING;
+        });
+        pending.changed(NODE, TREE);
+        pending.changed(NODE, TREE);
+        drain(200);
         assertEquals(List.of(), handed);
-        assertEquals(1, asked.get(), "a waiting file is not probed again");
+        assertEquals(1, pending.size());
+        assertEquals(2, asked.get(), "asked once per event, never polled while it is being written");
+    }
+
+    @Test
+    void aClosingFileIsHandedOverOnceItsWriterClosesIt() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        // tar: the event for its utimensat finds the file closing; a few milliseconds later it is closed
+        PendingFiles pending = pending(f -> asked.incrementAndGet() < 4 ? CLOSING : FINISHED);
+        pending.changed(NODE, TREE);
+        awaitHanded(1);
+        assertEquals(List.of(NODE), handed);
+        assertEquals(4, asked.get());
+    }
+
+    @Test
+    void aFileThatStaysOpenIsProbedAFewTimesOnlyWithinTheSettleTime() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        long settle = TimeUnit.MILLISECONDS.toNanos(100);
+        PendingFiles pending = new PendingFiles(scheduler, settle, (f, t) -> handed.add(f), f -> {
+            asked.incrementAndGet();
+            return CLOSING;
+        });
+        pending.changed(NODE, TREE);
+        pending.changed(NODE, TREE); // tar's fchown and fchmod come as events too: one chain of probes
+        awaitHanded(1);
+        assertEquals(List.of(NODE), handed, "handed over by the settle time, its writer never closed it");
+        drain(0);
+        // two events, then probes after 1, 2, 4, 8, 16 and 32 ms
+        assertTrue(asked.get() <= 2 + 6, "probed " + asked.get() + " times");
+        assertTrue(asked.get() >= 2 + 3, "probed " + asked.get() + " times");
     }
 
     @Test
     void theDaemonsOwnRetriesAlwaysWait() throws Exception {
         AtomicInteger asked = new AtomicInteger();
-        PendingFiles pending = new PendingFiles(scheduler, SETTLE, (f, t) -> handed.add(f), f -> {
+        PendingFiles pending = pending(f -> {
             asked.incrementAndGet();
-            return true;
+            return FINISHED;
         });
         // A file another worker is patching, or one that changed under a patch, comes back through touch:
         // handing it over at once would spin while that patch runs.
-        pending.touch(Path.of("/tree/node"), TREE, false);
-        drain();
+        pending.touch(NODE, TREE, false);
+        drain(50);
         assertEquals(List.of(), handed);
         assertEquals(0, asked.get());
-        assertTrue(pending.size() == 1);
+        assertEquals(1, pending.size());
     }
 }
