@@ -41,11 +41,12 @@ class PendingFilesTest {
         return new PendingFiles(scheduler, SETTLE, (f, t) -> handed.add(f), progress);
     }
 
-    private void awaitHanded(int n) throws InterruptedException {
+    private void awaitNodeHandedOver() throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (handed.size() < n && System.nanoTime() < end) {
+        while (handed.isEmpty() && System.nanoTime() < end) {
             Thread.sleep(5);
         }
+        assertEquals(List.of(NODE), handed);
     }
 
     /** Waits until everything due on the single scheduler thread within {@code millis} has run. */
@@ -57,8 +58,7 @@ class PendingFilesTest {
     void anEventForAFinishedFileHandsItOverAtOnce() throws Exception {
         PendingFiles pending = pending(f -> FINISHED);
         pending.changed(NODE, TREE);
-        awaitHanded(1);
-        assertEquals(List.of(NODE), handed);
+        awaitNodeHandedOver();
         assertEquals(0, pending.size());
     }
 
@@ -71,8 +71,7 @@ class PendingFilesTest {
         assertEquals(List.of(), handed);
         now.set(FINISHED); // renamed over by a finished file, say
         pending.changed(NODE, TREE);
-        awaitHanded(1);
-        assertEquals(List.of(NODE), handed);
+        awaitNodeHandedOver();
     }
 
     @Test
@@ -96,8 +95,7 @@ class PendingFilesTest {
         // tar: the event for its utimensat finds the file closing; a few milliseconds later it is closed
         PendingFiles pending = pending(f -> asked.incrementAndGet() < 4 ? CLOSING : FINISHED);
         pending.changed(NODE, TREE);
-        awaitHanded(1);
-        assertEquals(List.of(NODE), handed);
+        awaitNodeHandedOver();
         assertEquals(4, asked.get());
     }
 
@@ -111,8 +109,7 @@ class PendingFilesTest {
         });
         pending.changed(NODE, TREE);
         pending.changed(NODE, TREE); // tar's fchown and fchmod come as events too: one chain of probes
-        awaitHanded(1);
-        assertEquals(List.of(NODE), handed, "handed over by the settle time, its writer never closed it");
+        awaitNodeHandedOver(); // by the settle time: its writer never closed it
         drain(0);
         // two events, then probes after 1, 2, 4, 8, 16 and 32 ms
         assertTrue(asked.get() <= 2 + 6, "probed " + asked.get() + " times");
