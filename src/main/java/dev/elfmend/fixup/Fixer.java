@@ -83,6 +83,11 @@ public final class Fixer {
         this.policy = policy;
     }
 
+    /** The same fixer planning only: it writes nothing and records nothing. */
+    public Fixer dryRun() {
+        return new Fixer(root, storeDir, resolver, fhs, target, true, null, policy);
+    }
+
     /** The same fixer (same journal) with another policy. */
     public Fixer withPolicy(FilePolicy newPolicy) {
         return new Fixer(root, storeDir, resolver, fhs, target, dryRun, journal, newPolicy);

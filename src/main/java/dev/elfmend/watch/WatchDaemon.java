@@ -108,6 +108,9 @@ public final class WatchDaemon implements AutoCloseable {
         fixer = environment.newFixer();
         storeStamp = environment.storeStamp();
         scheduler.execute(this::superviseTrees);
+        // After the first look at the trees: on a small machine the warm-up must not delay the watching.
+        Fixer first = fixer;
+        scheduler.execute(() -> Warmup.startOnce(first));
         long period = supervisionInterval.toMillis();
         scheduler.scheduleWithFixedDelay(this::superviseTrees, period, period, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::checkStore, 2 * period, 2 * period, TimeUnit.MILLISECONDS);
