@@ -6,26 +6,13 @@
 # flags of systemd/elfmend.service and a 128 MB heap. Prints files per second (all 10,000 files over
 # the time from the start of tar until the last ELF file is patched), that time, peak heap (from
 # -Xlog:gc) and peak RSS, and whether `elfmend check` afterwards finds nothing to fix. The load is the
-# one WatchLoadTest asserts on (same mix, same sizes, same seed).
+# one WatchLoadTest asserts on: both write it with bench/LoadDrop.java.
 # Usage: bench/watch-load.sh   (needs: JDK >= 21, gcc, npm, curl, nix-bin, patchelf, tar)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-java=${JAVA_HOME:+$JAVA_HOME/bin/}java
-build=${ELFMEND_BUILD_DIR:-target}
-[ -f "$build/elfmend.jar" ] || ./mvnw -B -q package -DskipTests -Delfmend.buildDir="$build"
-jar=$(cd "$build" && pwd)/elfmend.jar
-cache=.test-cache/bench
-mkdir -p "$cache/npm"
-fetch() { # name version -> extracted dir
-  local dir="$cache/npm/${1//\//+}@$2"
-  if [ ! -d "$dir/package" ]; then
-    mkdir -p "$dir"
-    (cd "$dir" && npm pack --silent "$1@$2" >/dev/null && tar -xzf ./*.tgz)
-  fi
-  echo "$dir/package"
-}
-watcher=$(fetch @parcel/watcher-linux-x64-glibc 2.6.0)/watcher.node
-libvips=$(ls "$(fetch @img/sharp-libvips-linux-x64 1.3.4)"/lib/libvips-cpp.so.*)
+. bench/common.sh
+watcher=$(npm_package @parcel/watcher-linux-x64-glibc 2.6.0)/watcher.node
+libvips=$(ls "$(npm_package @img/sharp-libvips-linux-x64 1.3.4)"/lib/libvips-cpp.so.*)
 protoc="$cache/protoc-3.21.12-linux-x86_64.exe"
 if [ ! -f "$protoc" ]; then
   url=https://repo.maven.apache.org/maven2/com/google/protobuf/protoc/3.21.12/protoc-3.21.12-linux-x86_64.exe
@@ -36,15 +23,9 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/elfmend-loadbench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-export NIX_CONFIG='build-users-group ='
 root="$work/root"
-mkdir -p "$work/pkgs/glibc-2.36/lib" "$work/pkgs/gcc-12-lib/lib" "$root/home/u/.vscode-server"
-cp -L /lib64/ld-linux-x86-64.so.2 /lib/x86_64-linux-gnu/{libc.so.6,libm.so.6,libdl.so.2,libpthread.so.0,librt.so.1,libresolv.so.2} \
-  "$work/pkgs/glibc-2.36/lib/"
-glibc=$(nix-store --store "$root" --add "$work/pkgs/glibc-2.36" 2>/dev/null | tail -n 1)
-cp -L /usr/lib/x86_64-linux-gnu/{libstdc++.so.6,libgcc_s.so.1} "$work/pkgs/gcc-12-lib/lib/"
-patchelf --set-rpath "\$ORIGIN:$glibc/lib" "$work/pkgs/gcc-12-lib/lib/"*
-nix-store --store "$root" --add "$work/pkgs/gcc-12-lib" >/dev/null 2>&1
+nix_root "$work" "$root"
+mkdir -p "$root/home/u/.vscode-server"
 mkdir -p "$work/gcc"
 gcc -fPIE -pie -o "$work/gcc/hello" src/test/c/hello.c
 gcc -fno-pie -no-pie -o "$work/gcc/hello-nopie" src/test/c/hello.c
@@ -65,24 +46,16 @@ import java.util.*;
 import java.util.concurrent.*;
 import java.util.regex.*;
 
-/** Args: JAR ROOT WORK KIND=FILE... -- DAEMON-JVM-FLAGS... (kinds in the order and numbers of WatchLoadTest). */
+/** Args: JAR ROOT WORK ELF-COUNT -- DAEMON-JVM-FLAGS... (the drop, written by bench/LoadDrop.java, in WORK/drop). */
 public class WatchLoad {
-    static final int FILES = 10_000, ELF = 200;
-    static final String[][] MIX = {{"hello", "40"}, {"hello-nopie", "40"}, {"sigmask", "30"},
-            {"libgreetm.so.1", "40"}, {"watcher.node", "30"}, {"protoc", "15"}, {"libvips", "5"}};
+    static final int FILES = 10_000;
 
     public static void main(String[] a) throws Exception {
         String jar = a[0];
         Path root = Path.of(a[1]), work = Path.of(a[2]), tree = root.resolve("home/u/.vscode-server");
-        Map<String, Path> kinds = new HashMap<>();
-        List<String> flags = new ArrayList<>();
-        int i = 3;
-        for (; !a[i].equals("--"); i++) {
-            kinds.put(a[i].substring(0, a[i].indexOf('=')), Path.of(a[i].substring(a[i].indexOf('=') + 1)));
-        }
-        flags.addAll(Arrays.asList(a).subList(i + 1, a.length));
+        int elves = Integer.parseInt(a[3]);
+        List<String> flags = new ArrayList<>(Arrays.asList(a).subList(5, a.length));
         Path drop = work.resolve("drop");
-        Set<String> elves = writeDrop(drop, kinds);
         run(List.of("tar", "-cf", work.resolve("drop.tar").toString(), "-C", drop.toString(), "."));
 
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -109,9 +82,9 @@ public class WatchLoad {
         deadline = t0 + 600_000_000_000L;
         long patched = 0;
         while ((patched = log.stream().filter(l -> l.contains(prefix))
-                .map(l -> l.substring(l.indexOf(prefix)).split("[: ]")[1]).distinct().count()) < ELF) {
+                .map(l -> l.substring(l.indexOf(prefix)).split("[: ]")[1]).distinct().count()) < elves) {
             if (!daemon.isAlive() || System.nanoTime() > deadline) {
-                System.out.println("FAILED: " + patched + " of " + ELF + " patched; daemon "
+                System.out.println("FAILED: " + patched + " of " + elves + " patched; daemon "
                         + (daemon.isAlive() ? "alive" : "exited " + daemon.exitValue()));
                 break;
             }
@@ -131,9 +104,9 @@ public class WatchLoad {
         long warnings = log.stream().filter(l -> l.contains(" WARN ")).count();
         String summary = checkOut.lines().filter(l -> l.contains(" ELF files: ")).findFirst().orElse("?");
         double s = (done - t0) / 1e9;
-        System.out.printf("%-34s %s%n", "files (ELF):", FILES + " (" + ELF + ")");
+        System.out.printf("%-34s %s%n", "files (ELF):", FILES + " (" + elves + ")");
         System.out.printf("%-34s %.2f s%n", "tar extraction:", (extracted - t0) / 1e9);
-        System.out.printf("%-34s %.2f s (%d of %d)%n", "all ELF patched after tar started:", s, patched, ELF);
+        System.out.printf("%-34s %.2f s (%d of %d)%n", "all ELF patched after tar started:", s, patched, elves);
         System.out.printf("%-34s %.0f%n", "files per second:", FILES / s);
         System.out.printf("%-34s %.1f MB used before a GC, %.1f MB committed, %d GCs (-Xmx128m)%n",
                 "heap peak:", heap[0] / 1048576.0, heap[1] / 1048576.0, heap[2]);
@@ -142,47 +115,7 @@ public class WatchLoad {
         System.out.printf("%-34s %d (exit on SIGTERM %d)%n", "daemon warnings:", warnings, exit);
         log.stream().filter(l -> l.contains(" WARN ") && !l.contains(" patched ")).limit(3)
                 .forEach(l -> System.out.println("  " + l));
-        if (patched < ELF || checkExit != 0) System.exit(1);
-    }
-
-    static Set<String> writeDrop(Path drop, Map<String, Path> kinds) throws IOException {
-        Set<String> elves = new TreeSet<>();
-        int n = 0;
-        for (String[] m : MIX) {
-            Path source = kinds.get(m[0]);
-            for (int i = 0; i < Integer.parseInt(m[1]); i++, n++) {
-                String file = "extensions/ext-" + n % 40 + "/native-" + n + "/" + (m[0].equals("libvips")
-                        ? source.getFileName().toString() : m[0]);
-                Path target = drop.resolve(file);
-                Files.createDirectories(target.getParent());
-                Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
-                elves.add(file);
-            }
-        }
-        Random random = new Random(2026);
-        String[] suffixes = {".js", ".js", ".json", ".md", ".map", ".png", ".wasm", ".d.ts"};
-        byte[] text = "export function f(a, b) { return a + b; } // elfmend load test\n".repeat(8192)
-                .getBytes(StandardCharsets.US_ASCII);
-        for (int j = 0; j < FILES - ELF; j++) {
-            String suffix = suffixes[j % suffixes.length];
-            Path target = drop.resolve("extensions/ext-" + j % 40 + "/node_modules/pkg-" + (j / 40) % 25 + "/dist/f"
-                    + j + suffix);
-            Files.createDirectories(target.getParent());
-            int roll = random.nextInt(100);
-            int size = roll < 70 ? random.nextInt(4096) : roll < 97 ? 4096 + random.nextInt(28 * 1024)
-                    : 32 * 1024 + random.nextInt(224 * 1024);
-            try (OutputStream out = Files.newOutputStream(target)) {
-                if (suffix.equals(".png") || suffix.equals(".wasm")) {
-                    byte[] bytes = new byte[size];
-                    random.nextBytes(bytes);
-                    if (size > 0) bytes[0] = suffix.equals(".png") ? (byte) 0x89 : 0;
-                    out.write(bytes);
-                } else {
-                    out.write(text, 0, size);
-                }
-            }
-        }
-        return elves;
+        if (patched < elves || checkExit != 0) System.exit(1);
     }
 
     static long[] heapPeak(Path gcLog) throws IOException {
@@ -216,7 +149,8 @@ public class WatchLoad {
 }
 JAVA
 
-echo "daemon flags: ${flags[*]}; $(date -u +%Y-%m-%d)"
-"$java" "$work/WatchLoad.java" "$jar" "$root" "$work" hello="$work/gcc/hello" hello-nopie="$work/gcc/hello-nopie" \
+elves=$("$java" bench/LoadDrop.java "$work/drop" hello="$work/gcc/hello" hello-nopie="$work/gcc/hello-nopie" \
   sigmask="$work/gcc/sigmask" libgreetm.so.1="$work/gcc/libgreetm.so.1" watcher.node="$watcher" \
-  protoc="$protoc" libvips="$libvips" -- "${flags[@]}"
+  protoc="$protoc" libvips="$libvips" | wc -l)
+echo "daemon flags: ${flags[*]}; $(date -u +%Y-%m-%d)"
+"$java" "$work/WatchLoad.java" "$jar" "$root" "$work" "$elves" -- "${flags[@]}"

@@ -14,8 +14,6 @@ import dev.elfmend.testing.NixRoot;
 import dev.elfmend.testing.Processes;
 import dev.elfmend.watch.WatchDaemon;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,7 +22,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,8 +51,6 @@ class WatchLoadTest {
     static final String HEAP_LIMIT = "-Xmx128m";
     private static final long HEAP_LIMIT_BYTES = 128L << 20;
     private static final Duration PATIENCE = Duration.ofMinutes(5);
-    /** How many ELF files of each kind (by file name), 200 in all. */
-    private static final Map<String, Integer> MIX = mix();
     private static final Pattern GC_LINE = Pattern.compile("(\\d+)([KMG])->(\\d+)([KMG])\\((\\d+)([KMG])\\)");
 
     @TempDir
@@ -197,62 +192,33 @@ class WatchLoadTest {
 
     // ---------------------------------------------------------------- the drop
 
-    private static Map<String, Integer> mix() {
-        Map<String, Integer> m = new LinkedHashMap<>();
-        m.put("hello", 40);
-        m.put("hello-nopie", 40);
-        m.put("sigmask", 30);
-        m.put("libgreetm.so.1", 40);
-        m.put("watcher.node", 30);
-        m.put("protoc", 15);
-        m.put("libvips", 5);
-        return m;
-    }
-
     /**
-     * Writes the drop: {@link #ELF_FILES} copies of the kinds in {@link #MIX}, each in a directory of its own
-     * under {@code extensions/ext-N/}, and the rest non-ELF files of mixed sizes under {@code node_modules}.
-     * Returns the ELF files by relative path.
+     * Writes the drop with bench/LoadDrop.java (the benchmark's load, so the two cannot drift apart):
+     * {@link #ELF_FILES} foreign ELF files of the kinds it names, each in a directory of its own, and the
+     * rest non-ELF files of mixed sizes. Returns the ELF files by relative path.
      */
-    static Map<String, ForeignBinaries.Kind> writeDrop(Path drop, List<ForeignBinaries.Kind> kinds) throws IOException {
-        Map<String, ForeignBinaries.Kind> elves = new LinkedHashMap<>();
-        int n = 0;
-        for (Map.Entry<String, Integer> e : MIX.entrySet()) {
-            ForeignBinaries.Kind kind = kinds.stream().filter(k -> k.fileName().startsWith(e.getKey())).findFirst()
-                    .orElseThrow();
-            for (int i = 0; i < e.getValue(); i++, n++) {
-                String file = "extensions/ext-" + n % 40 + "/native-" + n + "/" + kind.fileName();
-                Path target = drop.resolve(file);
-                Files.createDirectories(target.getParent());
-                Files.copy(kind.source(), target, StandardCopyOption.COPY_ATTRIBUTES);
-                elves.put(file, kind);
-            }
+    static Map<String, ForeignBinaries.Kind> writeDrop(Path drop, List<ForeignBinaries.Kind> kinds) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "bench/LoadDrop.java", drop.toString()));
+        Map<String, ForeignBinaries.Kind> byName = new LinkedHashMap<>();
+        for (String name : List.of("hello", "hello-nopie", "sigmask", "libgreetm.so.1", "watcher.node", "protoc",
+                "libvips")) {
+            // each name stands for the first kind whose file name starts with it (hello before hello-nopie)
+            ForeignBinaries.Kind kind = kinds.stream().filter(k -> k.fileName().equals(name)).findFirst()
+                    .orElseGet(() -> kinds.stream().filter(k -> k.fileName().startsWith(name)).findFirst().orElseThrow());
+            byName.put(name, kind);
+            command.add(name + "=" + kind.source());
         }
-        assertEquals(ELF_FILES, n);
-        Random random = new Random(2026);
-        String[] suffixes = {".js", ".js", ".json", ".md", ".map", ".png", ".wasm", ".d.ts"};
-        byte[] text = "export function f(a, b) { return a + b; } // elfmend load test\n".repeat(8192)
-                .getBytes(StandardCharsets.US_ASCII);
-        for (int j = 0; j < FILES - ELF_FILES; j++) {
-            String suffix = suffixes[j % suffixes.length];
-            Path target = drop.resolve("extensions/ext-" + j % 40 + "/node_modules/pkg-" + (j / 40) % 25 + "/dist/f"
-                    + j + suffix);
-            Files.createDirectories(target.getParent());
-            int roll = random.nextInt(100);
-            int size = roll < 70 ? random.nextInt(4096) : roll < 97 ? 4096 + random.nextInt(28 * 1024)
-                    : 32 * 1024 + random.nextInt(224 * 1024);
-            try (OutputStream out = Files.newOutputStream(target)) {
-                if (suffix.equals(".png") || suffix.equals(".wasm")) {
-                    byte[] bytes = new byte[size];
-                    random.nextBytes(bytes);
-                    if (size > 0) {
-                        bytes[0] = suffix.equals(".png") ? (byte) 0x89 : 0; // never the ELF magic
-                    }
-                    out.write(bytes);
-                } else {
-                    out.write(text, 0, size);
-                }
-            }
+        Map<String, ForeignBinaries.Kind> elves = new LinkedHashMap<>();
+        for (String line : Processes.runOk(command.toArray(String[]::new)).out().split("\n")) {
+            String[] kindAndFile = line.split("\t");
+            elves.put(kindAndFile[1], byName.get(kindAndFile[0]));
+        }
+        assertEquals(ELF_FILES, elves.size());
+        try (Stream<Path> all = Files.walk(drop)) {
+            assertEquals(FILES, all.filter(Files::isRegularFile).count());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
         return elves;
     }
