@@ -31,6 +31,8 @@ class PendingFilesTest {
 
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private final List<Path> handed = new CopyOnWriteArrayList<>();
+    /** How often the files' progress was asked. */
+    private final AtomicInteger asked = new AtomicInteger();
 
     @AfterEach
     void stop() {
@@ -38,7 +40,14 @@ class PendingFilesTest {
     }
 
     private PendingFiles pending(Function<Path, FinishedFiles.Progress> progress) {
-        return new PendingFiles(scheduler, SETTLE, (f, t) -> handed.add(f), progress);
+        return pending(SETTLE, progress);
+    }
+
+    private PendingFiles pending(long settleNanos, Function<Path, FinishedFiles.Progress> progress) {
+        return new PendingFiles(scheduler, settleNanos, (f, t) -> handed.add(f), f -> {
+            asked.incrementAndGet();
+            return progress.apply(f);
+        });
     }
 
     private void awaitNodeHandedOver() throws InterruptedException {
@@ -76,11 +85,7 @@ class PendingFilesTest {
 
     @Test
     void aFileStillBeingWrittenWaitsForTheSettleTime() throws Exception {
-        AtomicInteger asked = new AtomicInteger();
-        PendingFiles pending = pending(f -> {
-            asked.incrementAndGet();
-            return WRITING;
-        });
+        PendingFiles pending = pending(f -> WRITING);
         pending.changed(NODE, TREE);
         pending.changed(NODE, TREE);
         drain(200);
@@ -91,9 +96,8 @@ class PendingFilesTest {
 
     @Test
     void aClosingFileIsHandedOverOnceItsWriterClosesIt() throws Exception {
-        AtomicInteger asked = new AtomicInteger();
         // tar: the event for its utimensat finds the file closing; a few milliseconds later it is closed
-        PendingFiles pending = pending(f -> asked.incrementAndGet() < 4 ? CLOSING : FINISHED);
+        PendingFiles pending = pending(f -> asked.get() < 4 ? CLOSING : FINISHED);
         pending.changed(NODE, TREE);
         awaitNodeHandedOver();
         assertEquals(4, asked.get());
@@ -101,12 +105,7 @@ class PendingFilesTest {
 
     @Test
     void aFileThatStaysOpenIsProbedAFewTimesOnlyWithinTheSettleTime() throws Exception {
-        AtomicInteger asked = new AtomicInteger();
-        long settle = TimeUnit.MILLISECONDS.toNanos(100);
-        PendingFiles pending = new PendingFiles(scheduler, settle, (f, t) -> handed.add(f), f -> {
-            asked.incrementAndGet();
-            return CLOSING;
-        });
+        PendingFiles pending = pending(TimeUnit.MILLISECONDS.toNanos(100), f -> CLOSING);
         pending.changed(NODE, TREE);
         pending.changed(NODE, TREE); // tar's fchown and fchmod come as events too: one chain of probes
         awaitNodeHandedOver(); // by the settle time: its writer never closed it
@@ -118,11 +117,7 @@ class PendingFilesTest {
 
     @Test
     void theDaemonsOwnRetriesAlwaysWait() throws Exception {
-        AtomicInteger asked = new AtomicInteger();
-        PendingFiles pending = pending(f -> {
-            asked.incrementAndGet();
-            return FINISHED;
-        });
+        PendingFiles pending = pending(f -> FINISHED);
         // A file another worker is patching, or one that changed under a patch, comes back through touch:
         // handing it over at once would spin while that patch runs.
         pending.touch(NODE, TREE, false);
