@@ -30,6 +30,12 @@ final class EditPreconditions {
         if (elf.programHeaders().isEmpty()) {
             throw new ElfFormatException(-1, "has no program headers: no loader would run it");
         }
+        if (!elf.sectionHeaders().isEmpty() && elf.sectionHeaders().get(0).type() != SectionHeader.SHT_NULL) {
+            // Entry 0 holds the section count and string table index when the ELF header's fields overflow;
+            // edited as the section it claims to be, it would change how many sections the file has.
+            throw new ElfFormatException(h.shoff(), "section header 0 is not the null entry (its type is "
+                    + Integer.toUnsignedString(elf.sectionHeaders().get(0).type()) + ")");
+        }
         long headerSize = h.elfClass().headerSize();
         if (h.phoff() < headerSize || (h.shoff() != 0 && h.shoff() < headerSize)) {
             throw new ElfFormatException(h.phoff() < headerSize ? h.phoff() : h.shoff(),

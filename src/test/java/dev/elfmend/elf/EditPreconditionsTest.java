@@ -37,6 +37,7 @@ class EditPreconditionsTest {
             crash-4feb536f6e8b0563e2d7317703d38cd14bb9de7c | (PHDR) is not at the program header table
             crash-179fc3abf09ffe2d6db5924040ce286d43be2e87 | follows the program header table in no section
             crash-a167356f2edca1f7352d689860a88a2f7e766c57 | asks for alignment
+            crash-feb474dda1aa8854e270e4c71611f18dcb2c6376 | section header 0 is not the null entry
             """)
     void contradictoryHeadersAreRefusedBeforePlanning(String input, String reason) throws IOException {
         byte[] all = resource(input);
